@@ -1,0 +1,9 @@
+//! The GPU backend: adapter and device setup, the compiled fill kernels, and recording fills into a
+//! caller's encoder. Everything takes `&wgpu::Device` / `&mut wgpu::CommandEncoder` /
+//! `&wgpu::Buffer` so it composes with the caller's resources; [`GpuContext`] is a thin owner on top.
+
+mod context;
+mod kernels;
+
+pub use context::{GpuContext, request_adapter};
+pub use kernels::{Destination, FillKernels};

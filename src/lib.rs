@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod cpu;
+pub mod error;
+pub mod gpu;
+pub mod philox;
+pub mod sampler;
+pub mod stream;
+
+pub use error::{Error, Result};
+pub use gpu::{Destination, FillKernels, GpuContext};
+pub use sampler::Sampler;
+pub use stream::{CONTRACT_VERSION, StreamId, stream_of_name};

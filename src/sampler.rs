@@ -1,0 +1,113 @@
+//! The primitive samplers the kernels implement: each turns one Philox block (four words) into the
+//! four elements `4b .. 4b+4`. The WGSL twin of every function here is in `shaders/fill.wgsl`,
+//! with the same arithmetic in the same order, so the GPU and the CPU reference agree.
+
+use crate::error::{Error, Result};
+use crate::stream::{signed_unit, unit_closed_open, unit_open_closed};
+
+/// A primitive distribution with concrete parameters, as the kernels draw it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampler {
+    /// `low + (high − low)·u` with `u = (w >> 8)·2^-24`, one word per element, computed as
+    /// `fma(high − low, u, low)` in f32 (the difference rounded once). Values lie in `[low, high]`;
+    /// `high` itself appears only where rounding reaches it.
+    Uniform {
+        /// Lower bound.
+        low: f32,
+        /// Upper bound.
+        high: f32,
+    },
+    /// Box–Muller per block: words 0, 1 give elements 4b, 4b+1 and words 2, 3 give 4b+2, 4b+3, as
+    /// `r = sqrt(−2·ln u1)` with `u1 = ((w >> 8) + 1)·2^-24` in (0, 1] and angle
+    /// `θ = π·((w >> 8)·2^-23 − 1)` in [−π, π); the pair is `(r·cos θ, r·sin θ)`, then
+    /// `fma(z, std, mean)`. |z| ≤ √(48 ln 2) ≈ 5.77.
+    Normal {
+        /// Mean.
+        mean: f32,
+        /// Standard deviation, > 0.
+        std: f32,
+    },
+    /// Every element equals `value`; draws no words.
+    Constant {
+        /// The value.
+        value: f32,
+    },
+}
+
+fn finite(name: &str, value: f32) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, value, "must be a finite number"))
+    }
+}
+
+impl Sampler {
+    /// Checks the parameters: all finite, `low < high` with a finite width, `std > 0`.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Sampler::Uniform { low, high } => {
+                finite("low", low)?;
+                finite("high", high)?;
+                if low >= high {
+                    return Err(Error::invalid("high", high, format!("must be greater than low = {low}")));
+                }
+                if !(high - low).is_finite() {
+                    return Err(Error::invalid("high", high, format!("high − low must be finite in f32 (low = {low})")));
+                }
+                Ok(())
+            }
+            Sampler::Normal { mean, std } => {
+                finite("mean", mean)?;
+                finite("std", std)?;
+                if std <= 0.0 {
+                    return Err(Error::invalid("std", std, "must be > 0"));
+                }
+                Ok(())
+            }
+            Sampler::Constant { value } => finite("val", value),
+        }
+    }
+
+    /// The kernel's view: which sampler, and its two f32 parameters as the kernel uses them.
+    pub(crate) fn kernel_params(&self) -> (KernelDist, f32, f32) {
+        match *self {
+            Sampler::Uniform { low, high } => (KernelDist::Uniform, low, high - low),
+            Sampler::Normal { mean, std } => (KernelDist::Normal, mean, std),
+            Sampler::Constant { value } => (KernelDist::Constant, value, 0.0),
+        }
+    }
+
+    /// The four elements of block `words`, exactly as the kernel computes them.
+    #[inline(always)]
+    pub fn block_values(&self, words: [u32; 4]) -> [f32; 4] {
+        let (dist, p0, p1) = self.kernel_params();
+        match dist {
+            KernelDist::Uniform => words.map(|w| p1.mul_add(unit_closed_open(w), p0)),
+            KernelDist::Normal => {
+                let (z0, z1) = box_muller(words[0], words[1]);
+                let (z2, z3) = box_muller(words[2], words[3]);
+                [z0, z1, z2, z3].map(|z| z.mul_add(p1, p0))
+            }
+            KernelDist::Constant | KernelDist::Words => [p0; 4],
+        }
+    }
+}
+
+/// Box–Muller pair from two words; see [`Sampler::Normal`].
+#[inline(always)]
+pub fn box_muller(radius_word: u32, angle_word: u32) -> (f32, f32) {
+    let r = (-2.0 * unit_open_closed(radius_word).ln()).sqrt();
+    let theta = core::f32::consts::PI * signed_unit(angle_word);
+    let (sin, cos) = theta.sin_cos();
+    (r * cos, r * sin)
+}
+
+/// The kernel variants, numbered as `shaders/fill.wgsl`'s `DIST` override constant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum KernelDist {
+    Words = 0,
+    Uniform = 1,
+    Normal = 2,
+    Constant = 3,
+}
