@@ -1,6 +1,7 @@
 // Fills a window of a storage buffer with elements of one tensor. Prepended with philox.wgsl.
 // The Rust twins of the samplers are in src/sampler.rs and src/stream.rs: same arithmetic, same
-// order, explicit fma where a multiply meets an add so no compiler may contract differently.
+// order. WGSL lets an implementation fuse `a * b + c` (and lavapipe splits `fma` into two roundings),
+// so every formula is arranged to give the same bits fused or not where it matters.
 
 // Which sampler this pipeline draws (numbered as KernelDist in src/sampler.rs):
 // 0 raw words, 1 uniform, 2 normal (Box-Muller), 3 constant.
@@ -14,9 +15,8 @@ struct FillParams {
     first_lane: u32,        // that element's position in its block (index % 4)
     count: u32,             // elements in this window
     dst_offset: u32,        // index in `dst` of the window's first element
-    p0: f32,                // uniform: low; normal: mean; constant: value
-    p1: f32,                // uniform: high - low; normal: std
-    _pad: u32,
+    // uniform: (centre, half width, low, high); normal: (mean, std, -, -); constant: (value, -, -, -)
+    p: vec4<f32>,
 }
 
 @group(0) @binding(0) var<uniform> params: FillParams;
@@ -26,13 +26,14 @@ const TWO_POW_M24: f32 = 5.9604644775390625e-8;
 const TWO_POW_M23: f32 = 1.1920928955078125e-7;
 const PI: f32 = 3.14159265358979323846;
 
-// [0, 1): (w >> 8) * 2^-24, exact.
-fn unit_closed_open(w: vec4<u32>) -> vec4<f32> {
-    return vec4<f32>(w >> vec4<u32>(8u)) * TWO_POW_M24;
+// [-1, 1): (w >> 8) * 2^-23 - 1, exact.
+fn signed_unit(w: vec4<u32>) -> vec4<f32> {
+    return vec4<f32>(w >> vec4<u32>(8u)) * TWO_POW_M23 - vec4<f32>(1.0);
 }
 
 fn uniform_block(words: vec4<u32>) -> vec4<f32> {
-    return fma(vec4<f32>(params.p1), unit_closed_open(words), vec4<f32>(params.p0));
+    let value = vec4<f32>(params.p.x) + vec4<f32>(params.p.y) * signed_unit(words);
+    return clamp(value, vec4<f32>(params.p.z), vec4<f32>(params.p.w));
 }
 
 fn normal_block(words: vec4<u32>) -> vec4<f32> {
@@ -42,7 +43,7 @@ fn normal_block(words: vec4<u32>) -> vec4<f32> {
     let r = sqrt(-2.0 * log(radius_u));
     let theta = PI * angle_t;
     let z = vec4<f32>(r.x * cos(theta.x), r.x * sin(theta.x), r.y * cos(theta.y), r.y * sin(theta.y));
-    return fma(z, vec4<f32>(params.p1), vec4<f32>(params.p0));
+    return vec4<f32>(params.p.x) + vec4<f32>(params.p.y) * z;
 }
 
 fn block_bits(words: vec4<u32>) -> vec4<u32> {
@@ -50,7 +51,7 @@ fn block_bits(words: vec4<u32>) -> vec4<u32> {
         case 0u: { return words; }
         case 1u: { return bitcast<vec4<u32>>(uniform_block(words)); }
         case 2u: { return bitcast<vec4<u32>>(normal_block(words)); }
-        default: { return vec4<u32>(bitcast<u32>(params.p0)); }
+        default: { return vec4<u32>(bitcast<u32>(params.p.x)); }
     }
 }
 

@@ -3,14 +3,17 @@
 //! with the same arithmetic in the same order, so the GPU and the CPU reference agree.
 
 use crate::error::{Error, Result};
-use crate::stream::{signed_unit, unit_closed_open, unit_open_closed};
+use crate::stream::{signed_unit, unit_open_closed};
 
 /// A primitive distribution with concrete parameters, as the kernels draw it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Sampler {
-    /// `low + (high − low)·u` with `u = (w >> 8)·2^-24`, one word per element, computed as
-    /// `fma(high − low, u, low)` in f32 (the difference rounded once). Values lie in `[low, high]`;
-    /// `high` itself appears only where rounding reaches it.
+    /// `low + (high − low)·u` with `u = (w >> 8)·2^-24`, one word per element. Computed in f32 as
+    /// `clamp(c + h·t, low, high)` with `t = 2u − 1 = (w >> 8)·2^-23 − 1` (exact), centre
+    /// `c = (low + high)/2` and half-width `h = (high − low)/2` (each rounded once from f64): the
+    /// same real number, rounded so that the common symmetric case (`c = 0`) is a single
+    /// multiply, bit-identical on every device whether or not it fuses multiply and add. Values
+    /// lie in `[low, high]`; `high` appears only where rounding reaches it.
     Uniform {
         /// Lower bound.
         low: f32,
@@ -20,7 +23,7 @@ pub enum Sampler {
     /// Box–Muller per block: words 0, 1 give elements 4b, 4b+1 and words 2, 3 give 4b+2, 4b+3, as
     /// `r = sqrt(−2·ln u1)` with `u1 = ((w >> 8) + 1)·2^-24` in (0, 1] and angle
     /// `θ = π·((w >> 8)·2^-23 − 1)` in [−π, π); the pair is `(r·cos θ, r·sin θ)`, then
-    /// `fma(z, std, mean)`. |z| ≤ √(48 ln 2) ≈ 5.77.
+    /// `mean + std·z`. |z| ≤ √(48 ln 2) ≈ 5.77.
     Normal {
         /// Mean.
         mean: f32,
@@ -69,25 +72,33 @@ impl Sampler {
         }
     }
 
-    /// The kernel's view: which sampler, and its two f32 parameters as the kernel uses them.
-    pub(crate) fn kernel_params(&self) -> (KernelDist, f32, f32) {
+    /// The kernel's view: which sampler, and its f32 parameters as the kernel uses them
+    /// (`FillParams.p` in `shaders/fill.wgsl`).
+    pub(crate) fn kernel_params(&self) -> (KernelDist, [f32; 4]) {
         match *self {
-            Sampler::Uniform { low, high } => (KernelDist::Uniform, low, high - low),
-            Sampler::Normal { mean, std } => (KernelDist::Normal, mean, std),
-            Sampler::Constant { value } => (KernelDist::Constant, value, 0.0),
+            Sampler::Uniform { low, high } => {
+                let (low64, high64) = (f64::from(low), f64::from(high));
+                let centre = ((low64 + high64) / 2.0) as f32;
+                let half_width = ((high64 - low64) / 2.0) as f32;
+                (KernelDist::Uniform, [centre, half_width, low, high])
+            }
+            Sampler::Normal { mean, std } => (KernelDist::Normal, [mean, std, 0.0, 0.0]),
+            Sampler::Constant { value } => (KernelDist::Constant, [value, 0.0, 0.0, 0.0]),
         }
     }
 
     /// The four elements of block `words`, exactly as the kernel computes them.
     #[inline(always)]
     pub fn block_values(&self, words: [u32; 4]) -> [f32; 4] {
-        let (dist, p0, p1) = self.kernel_params();
+        // Rust never contracts `a * b + c` into an fma, and neither may the kernel's result differ
+        // where it matters: see the rounding notes on each variant.
+        let (dist, [p0, p1, p2, p3]) = self.kernel_params();
         match dist {
-            KernelDist::Uniform => words.map(|w| p1.mul_add(unit_closed_open(w), p0)),
+            KernelDist::Uniform => words.map(|w| (p0 + p1 * signed_unit(w)).clamp(p2, p3)),
             KernelDist::Normal => {
                 let (z0, z1) = box_muller(words[0], words[1]);
                 let (z2, z3) = box_muller(words[2], words[3]);
-                [z0, z1, z2, z3].map(|z| z.mul_add(p1, p0))
+                [z0, z1, z2, z3].map(|z| p0 + p1 * z)
             }
             KernelDist::Constant | KernelDist::Words => [p0; 4],
         }

@@ -149,7 +149,7 @@ impl GpuContext {
             let mut encoder = self.device.create_command_encoder(&Default::default());
             self.kernels
                 .record_philox_kat(&self.device, &mut encoder, &input, &output, inputs.len() as u32);
-            let words: Vec<u32> = self.read_back(encoder, &output, bytes)?;
+            let words: Vec<u32> = self.read_back(encoder, &output, 0, bytes)?;
             Ok(words.chunks_exact(4).map(|w| [w[0], w[1], w[2], w[3]]).collect())
         })
     }
@@ -189,7 +189,7 @@ impl GpuContext {
                     byte_offset: 0,
                 };
                 record(&mut encoder, dst, piece.clone())?;
-                out.extend(self.read_back::<T>(encoder, &buffer, (piece.end - piece.start) * size)?);
+                out.extend(self.read_back::<T>(encoder, &buffer, 0, (piece.end - piece.start) * size)?);
                 start = piece.end;
             }
             Ok(out)
@@ -205,11 +205,43 @@ impl GpuContext {
         })
     }
 
-    /// Appends a copy of `buffer[..bytes]` to `encoder`, submits it, waits and returns the bytes.
+    /// Copies `bytes` bytes of `buffer` from `byte_offset` back to the host (the buffer needs
+    /// `COPY_SRC` usage; offset and size multiples of 4). Waits for all work submitted before it.
+    pub fn read_buffer<T: bytemuck::Pod>(
+        &self,
+        buffer: &wgpu::Buffer,
+        byte_offset: u64,
+        bytes: u64,
+    ) -> Result<Vec<T>> {
+        if byte_offset % 4 != 0 || bytes % 4 != 0 {
+            return Err(Error::invalid("byte_offset/bytes", format!("{byte_offset}/{bytes}"), "must be multiples of 4"));
+        }
+        if !buffer.usage().contains(wgpu::BufferUsages::COPY_SRC) {
+            return Err(Error::invalid("buffer usage", format!("{:?}", buffer.usage()), "must include COPY_SRC"));
+        }
+        if byte_offset.checked_add(bytes).is_none_or(|end| end > buffer.size()) {
+            return Err(Error::invalid(
+                "bytes",
+                format!("{bytes} at byte offset {byte_offset}"),
+                format!("must end within the buffer's {} bytes", buffer.size()),
+            ));
+        }
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        self.with_error_scope("readback", || {
+            let encoder = self.device.create_command_encoder(&Default::default());
+            self.read_back(encoder, buffer, byte_offset, bytes)
+        })
+    }
+
+    /// Appends a copy of `bytes` bytes of `buffer` from `byte_offset` to `encoder`, submits it,
+    /// waits and returns them.
     fn read_back<T: bytemuck::Pod>(
         &self,
         mut encoder: wgpu::CommandEncoder,
         buffer: &wgpu::Buffer,
+        byte_offset: u64,
         bytes: u64,
     ) -> Result<Vec<T>> {
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -218,7 +250,7 @@ impl GpuContext {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(buffer, byte_offset, &staging, 0, bytes);
         self.queue.submit([encoder.finish()]);
         let (sender, receiver) = std::sync::mpsc::channel();
         staging

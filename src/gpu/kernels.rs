@@ -41,9 +41,8 @@ struct FillParams {
     first_lane: u32,
     count: u32,
     dst_offset: u32,
-    p0: f32,
-    p1: f32,
-    _pad: u32,
+    _pad: [u32; 3],
+    p: [f32; 4],
 }
 
 /// The fill pipelines of one device, compiled once and reused for every fill.
@@ -148,8 +147,8 @@ impl FillKernels {
         elements: Range<u64>,
     ) -> Result<()> {
         sampler.validate()?;
-        let (dist, p0, p1) = sampler.kernel_params();
-        self.record(device, encoder, dst, dist, [p0, p1], stream, elements)
+        let (dist, params) = sampler.kernel_params();
+        self.record(device, encoder, dst, dist, params, stream, elements)
     }
 
     /// Records into `encoder` a copy of raw words `elements` of `stream` into `dst` (u32 each).
@@ -161,7 +160,7 @@ impl FillKernels {
         stream: StreamId,
         elements: Range<u64>,
     ) -> Result<()> {
-        self.record(device, encoder, dst, KernelDist::Words, [0.0, 0.0], stream, elements)
+        self.record(device, encoder, dst, KernelDist::Words, [0.0; 4], stream, elements)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -171,7 +170,7 @@ impl FillKernels {
         encoder: &mut wgpu::CommandEncoder,
         dst: Destination<'_>,
         dist: KernelDist,
-        params: [f32; 2],
+        params: [f32; 4],
         stream: StreamId,
         elements: Range<u64>,
     ) -> Result<()> {
@@ -208,9 +207,8 @@ impl FillKernels {
                 first_lane: (first % 4) as u32,
                 count: count as u32,
                 dst_offset: (lead / 4) as u32,
-                p0: params[0],
-                p1: params[1],
-                _pad: 0,
+                _pad: [0; 3],
+                p: params,
             };
             let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("nninit fill params"),
