@@ -1,4 +1,5 @@
-// Fills a window of a storage buffer with elements of one tensor. Prepended with philox.wgsl.
+// Fills a window of a storage buffer with elements of one tensor. Prepended with philox.wgsl and
+// math.wgsl.
 // The Rust twins of the samplers are in src/sampler.rs and src/stream.rs: same arithmetic, same
 // order. WGSL lets an implementation fuse `a * b + c` (and lavapipe splits `fma` into two roundings),
 // so every formula is arranged to give the same bits fused or not where it matters.
@@ -24,7 +25,6 @@ struct FillParams {
 
 const TWO_POW_M24: f32 = 5.9604644775390625e-8;
 const TWO_POW_M23: f32 = 1.1920928955078125e-7;
-const PI: f32 = 3.14159265358979323846;
 
 // [-1, 1): (w >> 8) * 2^-23 - 1, exact.
 fn signed_unit(w: vec4<u32>) -> vec4<f32> {
@@ -40,9 +40,10 @@ fn normal_block(words: vec4<u32>) -> vec4<f32> {
     // (0, 1] radius uniforms from words 0 and 2, [-1, 1) angle fractions from words 1 and 3.
     let radius_u = vec2<f32>(vec2<u32>(words.x >> 8u, words.z >> 8u) + vec2<u32>(1u)) * TWO_POW_M24;
     let angle_t = vec2<f32>(vec2<u32>(words.y >> 8u, words.w >> 8u)) * TWO_POW_M23 - vec2<f32>(1.0);
-    let r = sqrt(-2.0 * log(radius_u));
-    let theta = PI * angle_t;
-    let z = vec4<f32>(r.x * cos(theta.x), r.x * sin(theta.x), r.y * cos(theta.y), r.y * sin(theta.y));
+    let r = sqrt(-2.0 * vec2<f32>(ln_unit(radius_u.x), ln_unit(radius_u.y)));
+    let sc0 = sin_cos_pi(angle_t.x);
+    let sc1 = sin_cos_pi(angle_t.y);
+    let z = vec4<f32>(r.x * sc0.y, r.x * sc0.x, r.y * sc1.y, r.y * sc1.x);
     return vec4<f32>(params.p.x) + vec4<f32>(params.p.y) * z;
 }
 

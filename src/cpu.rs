@@ -13,7 +13,9 @@ const CHUNK_ELEMENTS: usize = 1 << 16;
 /// Fills `out[k]` with element `first + k` of `sampler` drawn from `stream`, on all cores.
 pub fn fill(sampler: &Sampler, stream: StreamId, first: u64, out: &mut [f32]) -> Result<()> {
     sampler.validate()?;
-    fill_blocks(first, out, |block| sampler.block_values(stream.block(block)));
+    fill_blocks(first, out, |block| {
+        sampler.block_values(stream.block(block))
+    });
     Ok(())
 }
 

@@ -64,7 +64,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// An [`Error::InvalidParameter`] for `name` with `value`, saying what is `allowed`.
-    pub fn invalid(name: impl Into<String>, value: impl ToString, allowed: impl Into<String>) -> Self {
+    pub fn invalid(
+        name: impl Into<String>,
+        value: impl ToString,
+        allowed: impl Into<String>,
+    ) -> Self {
         Self::InvalidParameter {
             name: name.into(),
             value: value.to_string(),

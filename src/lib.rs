@@ -4,6 +4,7 @@
 pub mod cpu;
 pub mod error;
 pub mod gpu;
+pub mod math;
 pub mod philox;
 pub mod sampler;
 pub mod stream;

@@ -3,8 +3,8 @@
 //! both answer to `tests/data/philox4x32_kat.txt`.
 
 use core::convert::Infallible;
-use rand_core::block::{BlockRng, Generator};
 use rand_core::TryRng;
+use rand_core::block::{BlockRng, Generator};
 
 /// Multiplier applied to counter word 0 (Random123 `PHILOX_M4x32_0`).
 pub const PHILOX_M4X32_0: u32 = 0xD251_1F53;
@@ -79,7 +79,10 @@ impl Generator for Philox4x32Core {
     type Output = [u32; 4];
 
     fn generate(&mut self, output: &mut [u32; 4]) {
-        *output = philox4x32_10(crate::stream::counter(self.next_block, self.stream), self.key);
+        *output = philox4x32_10(
+            crate::stream::counter(self.next_block, self.stream),
+            self.key,
+        );
         self.next_block = self.next_block.wrapping_add(1);
     }
 }

@@ -3,6 +3,7 @@
 //! with the same arithmetic in the same order, so the GPU and the CPU reference agree.
 
 use crate::error::{Error, Result};
+use crate::math::{ln_unit, sin_cos_pi};
 use crate::stream::{signed_unit, unit_open_closed};
 
 /// A primitive distribution with concrete parameters, as the kernels draw it.
@@ -22,8 +23,9 @@ pub enum Sampler {
     },
     /// Box–Muller per block: words 0, 1 give elements 4b, 4b+1 and words 2, 3 give 4b+2, 4b+3, as
     /// `r = sqrt(−2·ln u1)` with `u1 = ((w >> 8) + 1)·2^-24` in (0, 1] and angle
-    /// `θ = π·((w >> 8)·2^-23 − 1)` in [−π, π); the pair is `(r·cos θ, r·sin θ)`, then
-    /// `mean + std·z`. |z| ≤ √(48 ln 2) ≈ 5.77.
+    /// `θ = π·t`, `t = (w >> 8)·2^-23 − 1` in [−1, 1); the pair is `(r·cos θ, r·sin θ)`, then
+    /// `mean + std·z`. `ln`, `sin` and `cos` are nninit's own ([`crate::math`]), identical on every
+    /// device. |z| ≤ √(48 ln 2) ≈ 5.77.
     Normal {
         /// Mean.
         mean: f32,
@@ -53,10 +55,18 @@ impl Sampler {
                 finite("low", low)?;
                 finite("high", high)?;
                 if low >= high {
-                    return Err(Error::invalid("high", high, format!("must be greater than low = {low}")));
+                    return Err(Error::invalid(
+                        "high",
+                        high,
+                        format!("must be greater than low = {low}"),
+                    ));
                 }
                 if !(high - low).is_finite() {
-                    return Err(Error::invalid("high", high, format!("high − low must be finite in f32 (low = {low})")));
+                    return Err(Error::invalid(
+                        "high",
+                        high,
+                        format!("high − low must be finite in f32 (low = {low})"),
+                    ));
                 }
                 Ok(())
             }
@@ -108,9 +118,8 @@ impl Sampler {
 /// Box–Muller pair from two words; see [`Sampler::Normal`].
 #[inline(always)]
 pub fn box_muller(radius_word: u32, angle_word: u32) -> (f32, f32) {
-    let r = (-2.0 * unit_open_closed(radius_word).ln()).sqrt();
-    let theta = core::f32::consts::PI * signed_unit(angle_word);
-    let (sin, cos) = theta.sin_cos();
+    let r = (-2.0 * ln_unit(unit_open_closed(radius_word))).sqrt();
+    let (sin, cos) = sin_cos_pi(signed_unit(angle_word));
     (r * cos, r * sin)
 }
 

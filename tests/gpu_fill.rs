@@ -23,13 +23,27 @@ fn ulps(a: f32, b: f32) -> u32 {
 
 #[test]
 fn uniform_gpu_equals_cpu_within_one_ulp() {
-    for (seed, low, high) in [(1u64, -1.0f32, 1.0f32), (2, -0.0731, 0.0731), (u64::MAX, 3.5, 1e4), (3, -0.3, 0.7)] {
+    for (seed, low, high) in [
+        (1u64, -1.0f32, 1.0f32),
+        (2, -0.0731, 0.0731),
+        (u64::MAX, 3.5, 1e4),
+        (3, -0.3, 0.7),
+    ] {
         let sampler = Sampler::Uniform { low, high };
         let id = StreamId::new(seed, 11);
         let gpu = common::gpu().fill(&sampler, id, 0..N).unwrap();
         let cpu = cpu_fill(&sampler, id, 0..N);
-        let worst = gpu.iter().zip(&cpu).map(|(&g, &c)| ulps(g, c)).max().unwrap();
-        let identical = gpu.iter().zip(&cpu).filter(|(g, c)| g.to_bits() == c.to_bits()).count();
+        let worst = gpu
+            .iter()
+            .zip(&cpu)
+            .map(|(&g, &c)| ulps(g, c))
+            .max()
+            .unwrap();
+        let identical = gpu
+            .iter()
+            .zip(&cpu)
+            .filter(|(g, c)| g.to_bits() == c.to_bits())
+            .count();
         println!("uniform({low}, {high}): worst {worst} ulp, {identical}/{N} bit-identical");
         assert!(worst <= 1, "uniform({low}, {high}) differs by {worst} ulp");
         assert!(gpu.iter().all(|&v| (low..=high).contains(&v)));
@@ -44,16 +58,36 @@ fn normal_gpu_within_documented_bound_of_cpu() {
         let id = StreamId::new(seed, 3);
         let gpu = common::gpu().fill(&sampler, id, 0..N).unwrap();
         let cpu = cpu_fill(&sampler, id, 0..N);
-        let worst = gpu.iter().zip(&cpu).map(|(g, c)| (g - c).abs()).fold(0.0f32, f32::max);
-        let identical = gpu.iter().zip(&cpu).filter(|(g, c)| g.to_bits() == c.to_bits()).count();
-        println!("normal({mean}, {std}): worst |Δ| = {:.3e}·std, {identical}/{N} bit-identical", worst / std);
-        assert!(worst <= 1e-4 * std, "normal({mean}, {std}): worst |Δ| {worst}");
+        let worst = gpu
+            .iter()
+            .zip(&cpu)
+            .map(|(g, c)| (g - c).abs())
+            .fold(0.0f32, f32::max);
+        let identical = gpu
+            .iter()
+            .zip(&cpu)
+            .filter(|(g, c)| g.to_bits() == c.to_bits())
+            .count();
+        println!(
+            "normal({mean}, {std}): worst |Δ| = {:.3e}·std, {identical}/{N} bit-identical",
+            worst / std
+        );
+        assert!(
+            worst <= 1e-4 * std,
+            "normal({mean}, {std}): worst |Δ| {worst}"
+        );
     }
 }
 
 #[test]
 fn constant_fills_every_element() {
-    let values = common::gpu().fill(&Sampler::Constant { value: 0.5 }, StreamId::new(0, 0), 3..100_003).unwrap();
+    let values = common::gpu()
+        .fill(
+            &Sampler::Constant { value: 0.5 },
+            StreamId::new(0, 0),
+            3..100_003,
+        )
+        .unwrap();
     assert_eq!(values.len(), 100_000);
     assert!(values.iter().all(|&v| v == 0.5));
 }
@@ -62,13 +96,24 @@ fn constant_fills_every_element() {
 fn sub_range_equals_the_same_slice_of_the_whole_fill() {
     let n = 100_003u64;
     let id = StreamId::new(9, 1);
-    for sampler in [Sampler::Uniform { low: -2.0, high: 3.0 }, Sampler::Normal { mean: 1.0, std: 0.5 }] {
+    for sampler in [
+        Sampler::Uniform {
+            low: -2.0,
+            high: 3.0,
+        },
+        Sampler::Normal {
+            mean: 1.0,
+            std: 0.5,
+        },
+    ] {
         let whole = common::gpu().fill(&sampler, id, 0..n).unwrap();
         for range in [0..1, 1..2, 3..17, 5..n - 3, 4097..50_001, n - 1..n] {
             let part = common::gpu().fill(&sampler, id, range.clone()).unwrap();
             let expected = &whole[range.start as usize..range.end as usize];
             assert!(
-                part.iter().zip(expected).all(|(a, b)| a.to_bits() == b.to_bits()),
+                part.iter()
+                    .zip(expected)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "{sampler:?} range {range:?} differs from the whole fill"
             );
         }
@@ -78,7 +123,9 @@ fn sub_range_equals_the_same_slice_of_the_whole_fill() {
 /// A device whose storage binding limit is tiny, so that every fill crosses many windows.
 fn small_window_gpu() -> GpuContext {
     pollster::block_on(async {
-        let adapter = nninit::gpu::request_adapter().await.unwrap_or_else(|e| panic!("{e}"));
+        let adapter = nninit::gpu::request_adapter()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let limits = wgpu::Limits {
             max_storage_buffer_binding_size: 4096,
             ..adapter.limits()
@@ -99,20 +146,39 @@ fn fills_crossing_many_binding_windows_equal_cpu() {
     let gpu = small_window_gpu();
     assert_eq!(gpu.device().limits().max_storage_buffer_binding_size, 4096);
     let id = StreamId::new(77, 5);
-    let sampler = Sampler::Normal { mean: 0.0, std: 1.0 };
+    let sampler = Sampler::Normal {
+        mean: 0.0,
+        std: 1.0,
+    };
     let expected = cpu_fill(&sampler, id, 0..20_011);
     let buffer = poisoned_buffer(gpu.device(), gpu.queue(), 20_100);
     // Odd element offsets and a byte offset that is not a multiple of the binding alignment.
-    for (byte_offset, range) in [(0u64, 0..20_011u64), (4 * 37, 13..19_999), (4 * 65, 1021..1030)] {
+    for (byte_offset, range) in [
+        (0u64, 0..20_011u64),
+        (4 * 37, 13..19_999),
+        (4 * 65, 1021..1030),
+    ] {
         let mut encoder = gpu.device().create_command_encoder(&Default::default());
-        let dst = Destination { buffer: &buffer, byte_offset };
-        gpu.kernels().record_fill(gpu.device(), &mut encoder, dst, &sampler, id, range.clone()).unwrap();
+        let dst = Destination {
+            buffer: &buffer,
+            byte_offset,
+        };
+        gpu.kernels()
+            .record_fill(gpu.device(), &mut encoder, dst, &sampler, id, range.clone())
+            .unwrap();
         gpu.queue().submit([encoder.finish()]);
         let bytes = 4 * (range.end - range.start);
         let got: Vec<f32> = gpu.read_buffer(&buffer, byte_offset, bytes).unwrap();
         let want = &expected[range.start as usize..range.end as usize];
-        let worst = got.iter().zip(want).map(|(g, c)| (g - c).abs()).fold(0.0f32, f32::max);
-        assert!(worst <= 1e-4, "range {range:?} at byte {byte_offset}: worst {worst}");
+        let worst = got
+            .iter()
+            .zip(want)
+            .map(|(g, c)| (g - c).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst <= 1e-4,
+            "range {range:?} at byte {byte_offset}: worst {worst}"
+        );
     }
 }
 
@@ -122,10 +188,16 @@ fn poisoned_buffer(device: &wgpu::Device, queue: &wgpu::Queue, words: u64) -> wg
     let buffer = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("poisoned"),
         size: 4 * words,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    queue.write_buffer(&buffer, 0, bytemuck::cast_slice(&vec![POISON; words as usize]));
+    queue.write_buffer(
+        &buffer,
+        0,
+        bytemuck::cast_slice(&vec![POISON; words as usize]),
+    );
     buffer
 }
 
@@ -135,23 +207,52 @@ fn fill_at_an_offset_leaves_every_other_byte_untouched() {
     let id = StreamId::new(1234, 99);
     let total = 70_000u64;
     for (sampler, guard_before, range) in [
-        (Sampler::Uniform { low: 0.0, high: 1.0 }, 37u64, 6..60_007u64),
-        (Sampler::Normal { mean: 0.0, std: 0.02 }, 64, 1..2),
+        (
+            Sampler::Uniform {
+                low: 0.0,
+                high: 1.0,
+            },
+            37u64,
+            6..60_007u64,
+        ),
+        (
+            Sampler::Normal {
+                mean: 0.0,
+                std: 0.02,
+            },
+            64,
+            1..2,
+        ),
         (Sampler::Constant { value: -7.0 }, 3, 0..65_000),
     ] {
         let buffer = poisoned_buffer(gpu.device(), gpu.queue(), total);
         let mut encoder = gpu.device().create_command_encoder(&Default::default());
-        let dst = Destination { buffer: &buffer, byte_offset: 4 * guard_before };
-        gpu.kernels().record_fill(gpu.device(), &mut encoder, dst, &sampler, id, range.clone()).unwrap();
+        let dst = Destination {
+            buffer: &buffer,
+            byte_offset: 4 * guard_before,
+        };
+        gpu.kernels()
+            .record_fill(gpu.device(), &mut encoder, dst, &sampler, id, range.clone())
+            .unwrap();
         gpu.queue().submit([encoder.finish()]);
         let words: Vec<u32> = gpu.read_buffer(&buffer, 0, 4 * total).unwrap();
         let len = (range.end - range.start) as usize;
         let start = guard_before as usize;
-        assert!(words[..start].iter().all(|&w| w == POISON), "{sampler:?}: bytes before the range written");
-        assert!(words[start + len..].iter().all(|&w| w == POISON), "{sampler:?}: bytes after the range written");
+        assert!(
+            words[..start].iter().all(|&w| w == POISON),
+            "{sampler:?}: bytes before the range written"
+        );
+        assert!(
+            words[start + len..].iter().all(|&w| w == POISON),
+            "{sampler:?}: bytes after the range written"
+        );
         let expected = cpu_fill(&sampler, id, range);
         let filled: &[f32] = bytemuck::cast_slice(&words[start..start + len]);
-        let worst = filled.iter().zip(&expected).map(|(g, c)| (g - c).abs()).fold(0.0f32, f32::max);
+        let worst = filled
+            .iter()
+            .zip(&expected)
+            .map(|(g, c)| (g - c).abs())
+            .fold(0.0f32, f32::max);
         assert!(worst <= 1e-4 * 0.02, "{sampler:?}: worst {worst}");
     }
 }
@@ -177,15 +278,44 @@ fn uniform_and_normal_moments_pass_z_tests() {
     for seed in [0u64, 1, 2, 0xDEAD_BEEF] {
         let id = StreamId::new(seed, 0);
         let (low, high) = (-1.5f64, 2.5f64);
-        let values = common::gpu().fill(&Sampler::Uniform { low: low as f32, high: high as f32 }, id, 0..N).unwrap();
+        let values = common::gpu()
+            .fill(
+                &Sampler::Uniform {
+                    low: low as f32,
+                    high: high as f32,
+                },
+                id,
+                0..N,
+            )
+            .unwrap();
         let width = high - low;
-        let (zm, zv) = moment_z(&values, (low + high) / 2.0, width * width / 12.0, width.powi(4) / 80.0);
-        assert!(zm.abs() < Z_CRITICAL && zv.abs() < Z_CRITICAL, "uniform seed {seed}: z = {zm:.2}, {zv:.2}");
+        let (zm, zv) = moment_z(
+            &values,
+            (low + high) / 2.0,
+            width * width / 12.0,
+            width.powi(4) / 80.0,
+        );
+        assert!(
+            zm.abs() < Z_CRITICAL && zv.abs() < Z_CRITICAL,
+            "uniform seed {seed}: z = {zm:.2}, {zv:.2}"
+        );
 
         let (mean, std) = (0.25f64, 2.0f64);
-        let values = common::gpu().fill(&Sampler::Normal { mean: mean as f32, std: std as f32 }, id, 0..N).unwrap();
+        let values = common::gpu()
+            .fill(
+                &Sampler::Normal {
+                    mean: mean as f32,
+                    std: std as f32,
+                },
+                id,
+                0..N,
+            )
+            .unwrap();
         let (zm, zv) = moment_z(&values, mean, std * std, 3.0 * std.powi(4));
-        assert!(zm.abs() < Z_CRITICAL && zv.abs() < Z_CRITICAL, "normal seed {seed}: z = {zm:.2}, {zv:.2}");
+        assert!(
+            zm.abs() < Z_CRITICAL && zv.abs() < Z_CRITICAL,
+            "normal seed {seed}: z = {zm:.2}, {zv:.2}"
+        );
     }
 }
 
@@ -193,28 +323,80 @@ fn uniform_and_normal_moments_pass_z_tests() {
 fn invalid_requests_are_errors_not_panics() {
     let gpu = common::gpu();
     let id = StreamId::new(0, 0);
-    assert!(gpu.fill(&Sampler::Normal { mean: 0.0, std: 0.0 }, id, 0..4).is_err());
-    assert!(gpu.fill(&Sampler::Uniform { low: 1.0, high: 1.0 }, id, 0..4).is_err());
-    assert!(gpu.fill(&Sampler::Constant { value: f32::NAN }, id, 0..4).is_err());
+    assert!(
+        gpu.fill(
+            &Sampler::Normal {
+                mean: 0.0,
+                std: 0.0
+            },
+            id,
+            0..4
+        )
+        .is_err()
+    );
+    assert!(
+        gpu.fill(
+            &Sampler::Uniform {
+                low: 1.0,
+                high: 1.0
+            },
+            id,
+            0..4
+        )
+        .is_err()
+    );
+    assert!(
+        gpu.fill(&Sampler::Constant { value: f32::NAN }, id, 0..4)
+            .is_err()
+    );
     #[allow(clippy::reversed_empty_ranges)]
     let reversed = 5..4;
-    assert!(gpu.fill(&Sampler::Constant { value: 1.0 }, id, reversed).is_err());
+    assert!(
+        gpu.fill(&Sampler::Constant { value: 1.0 }, id, reversed)
+            .is_err()
+    );
     let buffer = poisoned_buffer(gpu.device(), gpu.queue(), 16);
     let sampler = Sampler::Constant { value: 1.0 };
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
     let record = |encoder: &mut wgpu::CommandEncoder, byte_offset, range| {
-        gpu.kernels().record_fill(gpu.device(), encoder, Destination { buffer: &buffer, byte_offset }, &sampler, id, range)
+        gpu.kernels().record_fill(
+            gpu.device(),
+            encoder,
+            Destination {
+                buffer: &buffer,
+                byte_offset,
+            },
+            &sampler,
+            id,
+            range,
+        )
     };
     assert!(record(&mut encoder, 2, 0..4).is_err(), "unaligned offset");
-    assert!(record(&mut encoder, 0, 0..17).is_err(), "range past the buffer");
-    assert!(record(&mut encoder, 8, 0..15).is_err(), "range past the buffer at an offset");
-    assert!(record(&mut encoder, 0, 0..u64::MAX).is_err(), "byte size overflow");
+    assert!(
+        record(&mut encoder, 0, 0..17).is_err(),
+        "range past the buffer"
+    );
+    assert!(
+        record(&mut encoder, 8, 0..15).is_err(),
+        "range past the buffer at an offset"
+    );
+    assert!(
+        record(&mut encoder, 0, 0..u64::MAX).is_err(),
+        "byte size overflow"
+    );
     let no_storage = gpu.device().create_buffer(&wgpu::BufferDescriptor {
         label: None,
         size: 64,
         usage: wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    let dst = Destination { buffer: &no_storage, byte_offset: 0 };
-    assert!(gpu.kernels().record_fill(gpu.device(), &mut encoder, dst, &sampler, id, 0..4).is_err());
+    let dst = Destination {
+        buffer: &no_storage,
+        byte_offset: 0,
+    };
+    assert!(
+        gpu.kernels()
+            .record_fill(gpu.device(), &mut encoder, dst, &sampler, id, 0..4)
+            .is_err()
+    );
 }

@@ -21,17 +21,36 @@ fn large_fill_beyond_the_binding_limit_equals_cpu() {
         usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         mapped_at_creation: false,
     });
-    let sampler = Sampler::Normal { mean: 0.0, std: 1.0 };
+    let sampler = Sampler::Normal {
+        mean: 0.0,
+        std: 1.0,
+    };
     let id = StreamId::new(2024, 1);
     let first = (1u64 << 32) * 4 - 1000; // crosses block 2^32 as well
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    let dst = Destination { buffer: &buffer, byte_offset: 12 };
-    gpu.kernels().record_fill(gpu.device(), &mut encoder, dst, &sampler, id, first..first + n).unwrap();
+    let dst = Destination {
+        buffer: &buffer,
+        byte_offset: 12,
+    };
+    gpu.kernels()
+        .record_fill(
+            gpu.device(),
+            &mut encoder,
+            dst,
+            &sampler,
+            id,
+            first..first + n,
+        )
+        .unwrap();
     gpu.queue().submit([encoder.finish()]);
     let got: Vec<f32> = gpu.read_buffer(&buffer, 12, 4 * n).unwrap();
     let mut want = vec![0.0f32; n as usize];
     nninit::cpu::fill(&sampler, id, first, &mut want).unwrap();
-    let worst = got.iter().zip(&want).map(|(g, c)| (g - c).abs()).fold(0.0f32, f32::max);
+    let worst = got
+        .iter()
+        .zip(&want)
+        .map(|(g, c)| (g - c).abs())
+        .fold(0.0f32, f32::max);
     println!("{n} elements ({bytes} bytes): worst |Δ| = {worst:.3e}");
     assert!(worst <= 1e-4, "worst |Δ| {worst}");
 }

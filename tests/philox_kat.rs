@@ -2,22 +2,39 @@
 
 mod common;
 
-use nninit::philox::{philox4x32_10, philox4x32_r};
 use nninit::StreamId;
+use nninit::philox::{philox4x32_10, philox4x32_r};
 
 #[test]
 fn cpu_matches_every_random123_vector() {
     let kats = common::philox_kats();
-    assert!(kats.len() >= 100, "expected the full KAT file, found {}", kats.len());
+    assert!(
+        kats.len() >= 100,
+        "expected the full KAT file, found {}",
+        kats.len()
+    );
     for kat in &kats {
-        assert_eq!(philox4x32_r(kat.rounds, kat.ctr, kat.key), kat.out, "ctr {:08x?} key {:08x?}", kat.ctr, kat.key);
+        assert_eq!(
+            philox4x32_r(kat.rounds, kat.ctr, kat.key),
+            kat.out,
+            "ctr {:08x?} key {:08x?}",
+            kat.ctr,
+            kat.key
+        );
     }
 }
 
 #[test]
 fn gpu_matches_every_ten_round_vector() {
-    let kats: Vec<_> = common::philox_kats().into_iter().filter(|k| k.rounds == 10).collect();
-    assert!(kats.len() >= 50, "expected the ten-round vectors, found {}", kats.len());
+    let kats: Vec<_> = common::philox_kats()
+        .into_iter()
+        .filter(|k| k.rounds == 10)
+        .collect();
+    assert!(
+        kats.len() >= 50,
+        "expected the ten-round vectors, found {}",
+        kats.len()
+    );
     let inputs: Vec<_> = kats.iter().map(|k| (k.ctr, k.key)).collect();
     let outputs = common::gpu().philox4x32_10(&inputs).unwrap();
     for (kat, out) in kats.iter().zip(&outputs) {
@@ -29,7 +46,10 @@ fn gpu_matches_every_ten_round_vector() {
 fn stream_addressing_follows_the_contract() {
     let id = StreamId::new(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
     let block = 0x1_0000_0002u64;
-    let expected = philox4x32_10([0x0000_0002, 0x1, 0x7654_3210, 0xfedc_ba98], [0x89ab_cdef, 0x0123_4567]);
+    let expected = philox4x32_10(
+        [0x0000_0002, 0x1, 0x7654_3210, 0xfedc_ba98],
+        [0x89ab_cdef, 0x0123_4567],
+    );
     assert_eq!(id.block(block), expected);
     for lane in 0..4 {
         assert_eq!(id.word(block * 4 + lane), expected[lane as usize]);

@@ -16,7 +16,8 @@ const READBACK_PIECE_BYTES: u64 = 128 << 20;
 /// `WGPU_POWER_PREF` sets the preference otherwise — but returns an error instead of panicking
 /// when nothing matches.
 pub async fn request_adapter() -> Result<wgpu::Adapter> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let backends = wgpu::Backends::from_env().unwrap_or_default();
     if let Ok(wanted) = std::env::var("WGPU_ADAPTER_NAME") {
         let wanted_lower = wanted.to_lowercase();
@@ -31,7 +32,8 @@ pub async fn request_adapter() -> Result<wgpu::Adapter> {
     }
     instance
         .request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance),
+            power_preference: wgpu::PowerPreference::from_env()
+                .unwrap_or(wgpu::PowerPreference::HighPerformance),
             force_fallback_adapter: false,
             compatible_surface: None,
             ..Default::default()
@@ -57,7 +59,9 @@ pub async fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wg
             adapter: adapter.get_info().name,
             reason: e.to_string(),
         })?;
-    device.on_uncaptured_error(Arc::new(|error| log::error!("uncaptured wgpu error: {error}")));
+    device.on_uncaptured_error(Arc::new(|error| {
+        log::error!("uncaptured wgpu error: {error}")
+    }));
     Ok((device, queue))
 }
 
@@ -82,7 +86,11 @@ impl GpuContext {
     }
 
     /// Wraps a device the caller already has.
-    pub fn from_device(adapter_info: wgpu::AdapterInfo, device: wgpu::Device, queue: wgpu::Queue) -> Self {
+    pub fn from_device(
+        adapter_info: wgpu::AdapterInfo,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+    ) -> Self {
         let kernels = FillKernels::new(&device);
         Self {
             adapter_info,
@@ -113,17 +121,24 @@ impl GpuContext {
     }
 
     /// Draws elements `elements` of `sampler` from `stream` on the GPU and reads them back.
-    pub fn fill(&self, sampler: &Sampler, stream: StreamId, elements: Range<u64>) -> Result<Vec<f32>> {
+    pub fn fill(
+        &self,
+        sampler: &Sampler,
+        stream: StreamId,
+        elements: Range<u64>,
+    ) -> Result<Vec<f32>> {
         sampler.validate()?;
         self.fill_and_read(elements, |encoder, dst, piece| {
-            self.kernels.record_fill(&self.device, encoder, dst, sampler, stream, piece)
+            self.kernels
+                .record_fill(&self.device, encoder, dst, sampler, stream, piece)
         })
     }
 
     /// Raw words `elements` of `stream`, computed on the GPU and read back.
     pub fn words(&self, stream: StreamId, elements: Range<u64>) -> Result<Vec<u32>> {
         self.fill_and_read(elements, |encoder, dst, piece| {
-            self.kernels.record_words(&self.device, encoder, dst, stream, piece)
+            self.kernels
+                .record_words(&self.device, encoder, dst, stream, piece)
         })
     }
 
@@ -140,17 +155,27 @@ impl GpuContext {
         let bytes = (inputs.len() * 16) as u64;
         self.with_error_scope("philox4x32_10", || {
             use wgpu::util::DeviceExt;
-            let input = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("nninit philox_kat inputs"),
-                contents: bytemuck::cast_slice(&records),
-                usage: wgpu::BufferUsages::STORAGE,
-            });
+            let input = self
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("nninit philox_kat inputs"),
+                    contents: bytemuck::cast_slice(&records),
+                    usage: wgpu::BufferUsages::STORAGE,
+                });
             let output = self.storage_buffer(bytes);
             let mut encoder = self.device.create_command_encoder(&Default::default());
-            self.kernels
-                .record_philox_kat(&self.device, &mut encoder, &input, &output, inputs.len() as u32);
+            self.kernels.record_philox_kat(
+                &self.device,
+                &mut encoder,
+                &input,
+                &output,
+                inputs.len() as u32,
+            );
             let words: Vec<u32> = self.read_back(encoder, &output, 0, bytes)?;
-            Ok(words.chunks_exact(4).map(|w| [w[0], w[1], w[2], w[3]]).collect())
+            Ok(words
+                .chunks_exact(4)
+                .map(|w| [w[0], w[1], w[2], w[3]])
+                .collect())
         })
     }
 
@@ -189,7 +214,12 @@ impl GpuContext {
                     byte_offset: 0,
                 };
                 record(&mut encoder, dst, piece.clone())?;
-                out.extend(self.read_back::<T>(encoder, &buffer, 0, (piece.end - piece.start) * size)?);
+                out.extend(self.read_back::<T>(
+                    encoder,
+                    &buffer,
+                    0,
+                    (piece.end - piece.start) * size,
+                )?);
                 start = piece.end;
             }
             Ok(out)
@@ -214,12 +244,23 @@ impl GpuContext {
         bytes: u64,
     ) -> Result<Vec<T>> {
         if byte_offset % 4 != 0 || bytes % 4 != 0 {
-            return Err(Error::invalid("byte_offset/bytes", format!("{byte_offset}/{bytes}"), "must be multiples of 4"));
+            return Err(Error::invalid(
+                "byte_offset/bytes",
+                format!("{byte_offset}/{bytes}"),
+                "must be multiples of 4",
+            ));
         }
         if !buffer.usage().contains(wgpu::BufferUsages::COPY_SRC) {
-            return Err(Error::invalid("buffer usage", format!("{:?}", buffer.usage()), "must include COPY_SRC"));
+            return Err(Error::invalid(
+                "buffer usage",
+                format!("{:?}", buffer.usage()),
+                "must include COPY_SRC",
+            ));
         }
-        if byte_offset.checked_add(bytes).is_none_or(|end| end > buffer.size()) {
+        if byte_offset
+            .checked_add(bytes)
+            .is_none_or(|end| end > buffer.size())
+        {
             return Err(Error::invalid(
                 "bytes",
                 format!("{bytes} at byte offset {byte_offset}"),
@@ -276,7 +317,11 @@ impl GpuContext {
 
     /// Runs `work` inside validation and out-of-memory error scopes and turns what they catch into
     /// an [`Error::Gpu`], so no wgpu error reaches the default panicking handler.
-    fn with_error_scope<R>(&self, during: &'static str, work: impl FnOnce() -> Result<R>) -> Result<R> {
+    fn with_error_scope<R>(
+        &self,
+        during: &'static str,
+        work: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let result = work();

@@ -10,6 +10,7 @@ use crate::stream::StreamId;
 
 const FILL_SHADER: &str = concat!(
     include_str!("../../shaders/philox.wgsl"),
+    include_str!("../../shaders/math.wgsl"),
     include_str!("../../shaders/fill.wgsl")
 );
 const KAT_SHADER: &str = concat!(
@@ -160,7 +161,15 @@ impl FillKernels {
         stream: StreamId,
         elements: Range<u64>,
     ) -> Result<()> {
-        self.record(device, encoder, dst, KernelDist::Words, [0.0; 4], stream, elements)
+        self.record(
+            device,
+            encoder,
+            dst,
+            KernelDist::Words,
+            [0.0; 4],
+            stream,
+            elements,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -296,7 +305,11 @@ fn checked_destination(dst: Destination<'_>, elements: &Range<u64>) -> Result<u6
         ));
     }
     if dst.byte_offset % 4 != 0 {
-        return Err(Error::invalid("byte_offset", dst.byte_offset, "must be a multiple of 4"));
+        return Err(Error::invalid(
+            "byte_offset",
+            dst.byte_offset,
+            "must be a multiple of 4",
+        ));
     }
     let end = len
         .checked_mul(4)
