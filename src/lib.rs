@@ -1,12 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod atomic_file;
 pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod math;
+pub mod npy;
 pub mod philox;
 pub mod sampler;
+pub mod spec;
 pub mod stream;
 
 pub use error::{Error, Result};

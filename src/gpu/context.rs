@@ -243,7 +243,7 @@ impl GpuContext {
         byte_offset: u64,
         bytes: u64,
     ) -> Result<Vec<T>> {
-        if byte_offset % 4 != 0 || bytes % 4 != 0 {
+        if !byte_offset.is_multiple_of(4) || !bytes.is_multiple_of(4) {
             return Err(Error::invalid(
                 "byte_offset/bytes",
                 format!("{byte_offset}/{bytes}"),

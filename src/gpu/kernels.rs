@@ -304,7 +304,7 @@ fn checked_destination(dst: Destination<'_>, elements: &Range<u64>) -> Result<u6
             "must include STORAGE",
         ));
     }
-    if dst.byte_offset % 4 != 0 {
+    if !dst.byte_offset.is_multiple_of(4) {
         return Err(Error::invalid(
             "byte_offset",
             dst.byte_offset,

@@ -1,0 +1,211 @@
+//! The `nninit` binary: `bits` and `fill` outputs, exit codes, and no file left behind on error.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use nninit::{Sampler, StreamId};
+
+fn nninit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nninit"))
+        .args(args)
+        .output()
+        .expect("run nninit")
+}
+
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nninit-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Reads a float32 .npy file written by nninit: (shape, values).
+fn read_npy(path: &Path) -> (String, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+    assert!(header.contains("'descr': '<f4'"), "{header}");
+    let shape =
+        header[header.find("'shape': ").unwrap() + 9..header.find(", }").unwrap()].to_string();
+    let values = bytes[10 + header_len..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    (shape, values)
+}
+
+#[test]
+fn fill_writes_the_tensor_on_gpu_and_cpu() {
+    let dir = temp_dir("fill");
+    let gpu_path = dir.join("gpu.npy");
+    let cpu_path = dir.join("cpu.npy");
+    let spec = "normal(mean=0,std=0.02)";
+    for (device, path) in [("gpu", &gpu_path), ("cpu", &cpu_path)] {
+        let out = nninit(&[
+            "fill",
+            "--shape",
+            "64,128",
+            "--init",
+            spec,
+            "--seed",
+            "5",
+            "--name",
+            "fc.weight",
+            "--device",
+            device,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (shape, gpu) = read_npy(&gpu_path);
+    let (_, cpu) = read_npy(&cpu_path);
+    assert_eq!(shape, "(64, 128)");
+    let mut expected = vec![0.0; 64 * 128];
+    nninit::cpu::fill(
+        &Sampler::Normal {
+            mean: 0.0,
+            std: 0.02,
+        },
+        StreamId::named(5, "fc.weight"),
+        0,
+        &mut expected,
+    )
+    .unwrap();
+    assert_eq!(cpu, expected);
+    let worst = gpu
+        .iter()
+        .zip(&cpu)
+        .map(|(g, c)| (g - c).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-4 * 0.02, "worst {worst}");
+
+    let range_path = dir.join("range.npy");
+    let out = nninit(&[
+        "fill",
+        "--shape",
+        "64,128",
+        "--init",
+        spec,
+        "--seed",
+        "5",
+        "--name",
+        "fc.weight",
+        "--range",
+        "101..2050",
+        "--device",
+        "cpu",
+        "--out",
+        range_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (shape, part) = read_npy(&range_path);
+    assert_eq!(shape, "(1949,)");
+    assert_eq!(part, cpu[101..2050]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bits_streams_raw_words_little_endian() {
+    for device in ["gpu", "cpu"] {
+        let out = nninit(&[
+            "bits", "--seed", "7", "--stream", "9", "--offset", "3", "--count", "1001", "--device",
+            device,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let words: Vec<u32> = out
+            .stdout
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let id = StreamId::new(7, 9);
+        let expected: Vec<u32> = (3..1004).map(|i| id.word(i)).collect();
+        assert_eq!(words, expected, "device {device}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
+    let dir = temp_dir("bad");
+    let out_path = dir.join("x.npy");
+    let out_arg = out_path.to_str().unwrap();
+    for args in [
+        vec![
+            "fill",
+            "--shape",
+            "4",
+            "--init",
+            "normal(std=0)",
+            "--out",
+            out_arg,
+        ],
+        vec![
+            "fill",
+            "--shape",
+            "4",
+            "--init",
+            "uniform(a=1,b=1)",
+            "--out",
+            out_arg,
+        ],
+        vec![
+            "fill",
+            "--shape",
+            "4",
+            "--init",
+            "uniform(a=1",
+            "--out",
+            out_arg,
+        ],
+        vec!["fill", "--shape", "4", "--init", "wobble", "--out", out_arg],
+        vec![
+            "fill", "--shape", "4,x", "--init", "normal", "--out", out_arg,
+        ],
+        vec![
+            "fill", "--shape", "4", "--init", "normal", "--range", "2..9", "--out", out_arg,
+        ],
+        vec![
+            "fill",
+            "--shape",
+            "4",
+            "--init",
+            "normal",
+            "--out",
+            "/nonexistent-dir/x.npy",
+        ],
+        vec![
+            "fill", "--shape", "4", "--init", "normal", "--stream", "1", "--name", "a", "--out",
+            out_arg,
+        ],
+        vec!["fill", "--shape", "4", "--out", out_arg],
+        vec!["bits", "--count", "1", "--offset", "18446744073709551615"],
+    ] {
+        let out = nninit(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let own_lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("nninit:"))
+            .collect();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(own_lines.len(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a file was left behind"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
