@@ -4,9 +4,11 @@
 pub mod atomic_file;
 pub mod cpu;
 pub mod error;
+pub mod fans;
 pub mod gpu;
 pub mod math;
 pub mod npy;
+pub mod orthogonal;
 pub mod philox;
 pub mod sampler;
 pub mod spec;

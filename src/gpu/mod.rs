@@ -4,6 +4,7 @@
 
 mod context;
 mod kernels;
+pub mod orthogonal;
 
 pub use context::{GpuContext, request_adapter};
 pub use kernels::{Destination, FillKernels};

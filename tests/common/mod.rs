@@ -41,3 +41,36 @@ pub fn philox_kats() -> Vec<Kat> {
         })
         .collect()
 }
+
+/// Standard normal CDF in f64 (libm's erfc keeps the tails accurate).
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * libm::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// One-sample Kolmogorov–Smirnov statistic of `values` against `cdf`, and its asymptotic p-value
+/// (Kolmogorov distribution with Stephens' small-sample correction √n + 0.12 + 0.11/√n).
+pub fn ks_test(values: &[f32], cdf: impl Fn(f64) -> f64) -> (f64, f64) {
+    let mut sorted: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    let d = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let f = cdf(x);
+            (f - i as f64 / n).max((i + 1) as f64 / n - f)
+        })
+        .fold(0.0f64, f64::max);
+    let lambda = (n.sqrt() + 0.12 + 0.11 / n.sqrt()) * d;
+    let p = (1..=100)
+        .map(|k| {
+            let k = f64::from(k);
+            2.0 * (-1f64).powf(k - 1.0) * (-2.0 * k * k * lambda * lambda).exp()
+        })
+        .sum::<f64>()
+        .clamp(0.0, 1.0);
+    (d, p)
+}
+
+/// Per-test significance level used throughout (DESIGN.md: fixed seeds make a fluke permanent).
+pub const ALPHA: f64 = 1e-6;
