@@ -12,6 +12,7 @@ pub mod orthogonal;
 pub mod philox;
 pub mod sampler;
 pub mod spec;
+pub mod stats;
 pub mod stream;
 
 pub use error::{Error, Result};
