@@ -5,23 +5,45 @@
 // so every formula is arranged to give the same bits fused or not where it matters.
 
 // Which sampler this pipeline draws (numbered as KernelDist in src/sampler.rs):
-// 0 raw words, 1 uniform, 2 normal (Box-Muller), 3 constant.
+// 0 raw words, 1 uniform, 2 normal (Box-Muller), 3 constant, 4 truncated normal.
 override DIST: u32;
+// The 16-bit format `fill16` writes: 1 f16, 2 bf16 (`fill` always writes 32-bit words).
+override DTYPE: u32 = 1u;
 const WORKGROUP_SIZE: u32 = 256u;
 
+// Mirrored by FillParams in src/gpu/kernels.rs (uniform buffer layout, 80 bytes).
 struct FillParams {
     key: vec2<u32>,         // Philox key: the seed's low and high words
     stream: vec2<u32>,      // counter words 2 and 3: the stream's low and high words
     first_block: vec2<u32>, // global index (lo, hi) of the block holding the window's first element
     first_lane: u32,        // that element's position in its block (index % 4)
     count: u32,             // elements in this window
-    dst_offset: u32,        // index in `dst` of the window's first element
-    // uniform: (centre, half width, low, high); normal: (mean, std, -, -); constant: (value, -, -, -)
+    dst_offset: u32,        // index in `dst` (32-bit words) or `dst16` (halves) of that element
+    split: u32,             // truncated normal: k < split draws from the lower tail
+    step: f32,              // truncated normal: probability step d = mass * 2^-24
+    zero: u32,              // always 0: see `opaque`
+    // uniform: (centre, half width, low, high); normal: (mean, std, -, -); constant: (value, -, -, -);
+    // truncated normal: (mean, std, low, high). Bounds already rounded inwards for 16-bit output.
     p: vec4<f32>,
+    // truncated normal: (c_lo, c_hi, c_lo - 1/2, c_hi - 1/2)
+    q: vec4<f32>,
 }
 
 @group(0) @binding(0) var<uniform> params: FillParams;
+// 32-bit output (`fill`).
 @group(0) @binding(1) var<storage, read_write> dst: array<u32>;
+// 16-bit output (`fill16`): two elements per word; a word shared with another invocation or
+// with bytes outside the fill is updated half by half with atomics.
+@group(0) @binding(2) var<storage, read_write> dst16: array<atomic<u32>>;
+
+// `x` unchanged, in a form no compiler can see through (an exclusive or with a uniform that is
+// always 0). Shader compilers may rewrite float expressions inexactly: lavapipe (Mesa 22.3)
+// rewrites the polynomial of `ln_unit` in `f - 1.0` so that 15% of its results were 1 ulp off the
+// operation-by-operation value. math.wgsl puts `opaque` on that argument; the Rust twins need
+// nothing.
+fn opaque(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) ^ params.zero);
+}
 
 const TWO_POW_M24: f32 = 5.9604644775390625e-8;
 const TWO_POW_M23: f32 = 1.1920928955078125e-7;
@@ -47,13 +69,71 @@ fn normal_block(words: vec4<u32>) -> vec4<f32> {
     return vec4<f32>(params.p.x) + vec4<f32>(params.p.y) * z;
 }
 
-fn block_bits(words: vec4<u32>) -> vec4<u32> {
+// Standard-units z of one truncated-normal word: the point (k + 1/2) * step into the interval,
+// from the lower tail for k < split, else from the upper tail (then negated).
+fn trunc_normal_z(word: u32) -> f32 {
+    let k = word >> 8u;
+    let upper = k >= params.split;
+    let base = select(params.q.x, params.q.y, upper);
+    let base_q = select(params.q.z, params.q.w, upper);
+    let offset = f32(select(k, 0xffffffu - k, upper)) * params.step;
+    let z = probit(base + offset, base_q + offset);
+    return select(z, -z, upper);
+}
+
+fn trunc_normal_block(words: vec4<u32>) -> vec4<f32> {
+    let z = vec4<f32>(trunc_normal_z(words.x), trunc_normal_z(words.y), trunc_normal_z(words.z),
+        trunc_normal_z(words.w));
+    let value = vec4<f32>(params.p.x) + vec4<f32>(params.p.y) * z;
+    return clamp(value, vec4<f32>(params.p.z), vec4<f32>(params.p.w));
+}
+
+fn block_values(words: vec4<u32>) -> vec4<f32> {
     switch DIST {
-        case 0u: { return words; }
-        case 1u: { return bitcast<vec4<u32>>(uniform_block(words)); }
-        case 2u: { return bitcast<vec4<u32>>(normal_block(words)); }
-        default: { return vec4<u32>(bitcast<u32>(params.p.x)); }
+        case 1u: { return uniform_block(words); }
+        case 2u: { return normal_block(words); }
+        case 4u: { return trunc_normal_block(words); }
+        default: { return vec4<f32>(params.p.x); }
     }
+}
+
+fn block_bits(words: vec4<u32>) -> vec4<u32> {
+    if DIST == 0u {
+        return words;
+    }
+    return bitcast<vec4<u32>>(block_values(words));
+}
+
+// IEEE binary16 bits of x, rounded to nearest-even with subnormals and overflow to infinity; the
+// Rust twin is nninit::math::f16_bits (tested against the `half` crate on every f32).
+fn f16_bits(x: f32) -> u32 {
+    let b = bitcast<u32>(x);
+    let sign = (b >> 16u) & 0x8000u;
+    let a = b & 0x7fffffffu;
+    let normal = min(((a - 0x38000000u) + 0x0fffu + ((a >> 13u) & 1u)) >> 13u, 0x7c00u);
+    let e = a >> 23u;
+    let m = (a & 0x007fffffu) | 0x00800000u;
+    let shift = min(126u - min(e, 112u), 25u);
+    let r = m >> shift;
+    let rem = m & ((1u << shift) - 1u);
+    let tie = 1u << (shift - 1u);
+    let sub = r + select(0u, 1u, rem > tie || (rem == tie && (r & 1u) == 1u));
+    let nan_inf = 0x7c00u | select(0u, 0x0200u | ((a >> 13u) & 0x3ffu), a > 0x7f800000u);
+    return sign | select(select(normal, sub, a < 0x38800000u), nan_inf, a >= 0x7f800000u);
+}
+
+// bfloat16 bits of x, rounded to nearest-even; the Rust twin is nninit::math::bf16_bits.
+fn bf16_bits(x: f32) -> u32 {
+    let b = bitcast<u32>(x);
+    let rounded = (b + 0x7fffu + ((b >> 16u) & 1u)) >> 16u;
+    return select(rounded, (b >> 16u) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
+}
+
+fn half_bits(v: vec4<f32>) -> vec4<u32> {
+    if DTYPE == 2u {
+        return vec4<u32>(bf16_bits(v.x), bf16_bits(v.y), bf16_bits(v.z), bf16_bits(v.w));
+    }
+    return vec4<u32>(f16_bits(v.x), f16_bits(v.y), f16_bits(v.z), f16_bits(v.w));
 }
 
 // 64-bit (lo, hi) plus a 32-bit offset.
@@ -76,6 +156,38 @@ fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             if 4u * j + lane >= params.first_lane && local < params.count {
                 dst[params.dst_offset + local] = bits[lane];
             }
+        }
+    }
+}
+
+// The same walk for 16-bit output: element `local` of the window is half `dst_offset + local`
+// of `dst16` (the low half of a word first). Two halves of one word written by this block are
+// stored together; a lone half (a word shared with the neighbouring block, or with bytes outside
+// the fill) is cleared and set with atomicAnd/atomicOr, which never touch the other half.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn fill16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let n_blocks = (params.first_lane + params.count + 3u) / 4u;
+    let stride = groups.x * WORKGROUP_SIZE;
+    for (var j = gid.x; j < n_blocks; j += stride) {
+        let block = add_u64(params.first_block, j);
+        let halves = half_bits(block_values(philox4x32_10(vec4<u32>(block, params.stream), params.key)));
+        var lane = 0u;
+        while lane < 4u {
+            let element = 4u * j + lane;
+            let local = element - params.first_lane;
+            if element >= params.first_lane && local < params.count {
+                let h = params.dst_offset + local;
+                let word = h >> 1u;
+                if (h & 1u) == 0u && lane < 3u && local + 1u < params.count {
+                    atomicStore(&dst16[word], halves[lane] | (halves[lane + 1u] << 16u));
+                    lane += 2u;
+                    continue;
+                }
+                let shift = (h & 1u) * 16u;
+                atomicAnd(&dst16[word], ~(0xffffu << shift));
+                atomicOr(&dst16[word], halves[lane] << shift);
+            }
+            lane += 1u;
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The primitive samplers the kernels implement: each turns one Philox block (four words) into the
 //! four elements `4b .. 4b+4`. The WGSL twin of every function here is in `shaders/fill.wgsl`,
-//! with the same arithmetic in the same order, so the GPU and the CPU reference agree.
+//! with the same arithmetic in the same order, so the GPU and the CPU reference agree. Also the
+//! output element types ([`Dtype`]): every sampler computes in f32, and 16-bit output is that
+//! value rounded to nearest-even.
 
 use crate::error::{Error, Result};
-use crate::math::{ln_unit, sin_cos_pi};
+use crate::math::{ln_unit, normal_cdf, normal_sf, probit, sin_cos_pi};
 use crate::stream::{signed_unit, unit_open_closed};
 
 /// A primitive distribution with concrete parameters, as the kernels draw it.
@@ -37,6 +39,171 @@ pub enum Sampler {
         /// The value.
         value: f32,
     },
+    /// The normal distribution `N(mean, std²)` truncated to `[low, high]` (absolute bounds, as
+    /// PyTorch's `trunc_normal_(mean, std, a, b)`), by inverse CDF: one word per element.
+    ///
+    /// In standard units `α = (low − mean)/std`, `β = (high − mean)/std`, with
+    /// `m = Φ(β) − Φ(α)`, element `i` takes `k = w >> 8` of its word and is
+    /// `z = Φ⁻¹(Φ(α) + (k + ½)·m·2^-24)`, then `mean + std·z` clamped to `[low, high]`. The `½`
+    /// keeps every point away from the ends: `±1000σ` bounds give `|z| ≤ 5.42` and a kurtosis
+    /// of 3, never values at the bounds.
+    ///
+    /// Precision where it matters: the host computes `Φ(α)`, `1 − Φ(β)` and `m` in f64, each
+    /// from the tail it lies in ([`crate::math::erfc`]), and passes the kernel the tail
+    /// probability at `k = 0`, the step `m·2^-24` and the split point `k` of the median.
+    /// Points below the median take their lower-tail probability `p = Φ(α) + (k + ½)·m·2^-24`,
+    /// points above it the upper-tail one `1 − Φ(β) + (2^24 − ½ − k)·m·2^-24` and a negated
+    /// result, so both tails keep their relative precision in f32; near the median the kernel
+    /// also forms `p − ½` directly from the same terms, so nearly-uniform truncations
+    /// (`std` far above the bounds) keep the resolution of the 2^24 grid. The kernel evaluates
+    /// `Φ⁻¹` with [`crate::math::probit`] (only `+ − ×`, `sqrt`, selects and the portable `ln`),
+    /// identically in WGSL and Rust.
+    ///
+    /// Accuracy (`tests/trunc_normal_accuracy.rs`, `docs/trunc_normal.md`):
+    /// `|z − z_exact| ≤ 3e-7·max(1, |z|)` — worst measured 2.60e-7 over every f32 probability
+    /// in [2^-125, ½] and 2.57e-7 over all 2^24 grid points of seven intervals, against f64.
+    /// GPU and CPU: `|Δ| ≤ 1e-6·std·max(1, |z|)` plus one ulp of the value, documented;
+    /// bit-identical on lavapipe. Values never leave `[low, high]`, in f32 and after rounding to
+    /// f16 or bf16 (a value that would round outside becomes the representable bound inside).
+    ///
+    /// Valid when all four are finite, `std > 0`, `low < high`, and the interval holds at least
+    /// [`TRUNC_NORMAL_MIN_MASS`] of the normal's probability (every probability the kernel
+    /// handles is then a normal f32); one-sided tails out to 11.4σ qualify. The error bound is
+    /// absolute in units of `std`, so an interval narrower than about `1e-4·std·|z|` far out in
+    /// a tail is sampled with an error that is a visible fraction of its width (up to 3% for
+    /// `[10σ, 10.0001σ]`).
+    TruncNormal {
+        /// Mean of the untruncated normal.
+        mean: f32,
+        /// Standard deviation of the untruncated normal, > 0.
+        std: f32,
+        /// Lower bound (absolute).
+        low: f32,
+        /// Upper bound (absolute), > `low`.
+        high: f32,
+    },
+}
+
+/// The smallest probability mass `Φ(β) − Φ(α)` a [`Sampler::TruncNormal`] interval may hold:
+/// 2^-100 ≈ 7.9e-31, which keeps every probability the kernel computes a normal f32 (the
+/// smallest is `m·2^-25`). One-sided tails out to 11.4σ qualify.
+pub const TRUNC_NORMAL_MIN_MASS: f64 = 7.888_609_052_210_118e-31;
+
+/// The element type a fill writes. Every sampler computes in f32; 16-bit types are that f32
+/// rounded to nearest-even (bounded samplers then stay inside their bounds: see
+/// [`Sampler::prepare`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dtype {
+    /// IEEE binary32.
+    #[default]
+    F32,
+    /// IEEE binary16.
+    F16,
+    /// bfloat16 (the top half of a binary32).
+    Bf16,
+}
+
+impl Dtype {
+    /// Every dtype.
+    pub const ALL: [Dtype; 3] = [Dtype::F32, Dtype::F16, Dtype::Bf16];
+
+    /// Parses `f32`, `f16` or `bf16` (also `float32`, `float16`, `bfloat16`; case-insensitive).
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "f32" | "float32" => Ok(Dtype::F32),
+            "f16" | "float16" => Ok(Dtype::F16),
+            "bf16" | "bfloat16" => Ok(Dtype::Bf16),
+            _ => Err(Error::invalid("dtype", text, "must be f32, f16 or bf16")),
+        }
+    }
+
+    /// Bytes per element: 4 or 2.
+    pub fn size_bytes(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F16 | Dtype::Bf16 => 2,
+        }
+    }
+
+    /// `"f32"`, `"f16"` or `"bf16"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "f32",
+            Dtype::F16 => "f16",
+            Dtype::Bf16 => "bf16",
+        }
+    }
+
+    /// The safetensors dtype name: `"F32"`, `"F16"` or `"BF16"`.
+    pub fn safetensors_name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "F32",
+            Dtype::F16 => "F16",
+            Dtype::Bf16 => "BF16",
+        }
+    }
+
+    /// The bits of `value` in this dtype, rounded to nearest-even (the `half` crate's
+    /// conversions); `F32` gives its bits unchanged.
+    pub fn bits_of(self, value: f32) -> u32 {
+        match self {
+            Dtype::F32 => value.to_bits(),
+            Dtype::F16 => u32::from(half::f16::from_f32(value).to_bits()),
+            Dtype::Bf16 => u32::from(half::bf16::from_f32(value).to_bits()),
+        }
+    }
+
+    /// The value of `bits` in this dtype, as f32 (exact).
+    pub fn value_of(self, bits: u32) -> f32 {
+        match self {
+            Dtype::F32 => f32::from_bits(bits),
+            Dtype::F16 => half::f16::from_bits(bits as u16).to_f32(),
+            Dtype::Bf16 => half::bf16::from_bits(bits as u16).to_f32(),
+        }
+    }
+
+    /// The bounds `[lo, hi]` of the values of this dtype inside `[low, high]`: `low` and `high`
+    /// rounded inwards (to the nearest representable value at or inside them, ±∞ excluded).
+    /// `None` when no finite value of the dtype lies in `[low, high]`.
+    pub fn inner_bounds(self, low: f32, high: f32) -> Option<(f32, f32)> {
+        if self == Dtype::F32 {
+            return (low <= high).then_some((low, high));
+        }
+        let lo = self.step_inwards(low, true);
+        let hi = self.step_inwards(high, false);
+        (lo.is_finite() && hi.is_finite() && lo <= hi).then_some((lo, hi))
+    }
+
+    /// The nearest value of this 16-bit dtype at or above `x` (`up`) or at or below it.
+    fn step_inwards(self, x: f32, up: bool) -> f32 {
+        let bits = self.bits_of(x) as u16;
+        let rounded = self.value_of(u32::from(bits));
+        let outside = if up { rounded < x } else { rounded > x };
+        if !outside {
+            return rounded;
+        }
+        // Sign–magnitude: one step towards +∞ (up) or −∞ in the ordering of values.
+        let negative = bits & 0x8000 != 0;
+        let next = match (up, negative) {
+            (true, true) if bits == 0x8000 => 0x0001,
+            (true, true) | (false, false) => bits - 1,
+            (true, false) | (false, true) => bits + 1,
+        };
+        self.value_of(u32::from(next))
+    }
+}
+
+impl std::fmt::Display for Dtype {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Dtype {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        Dtype::parse(text)
+    }
 }
 
 fn finite(name: &str, value: f32) -> Result<()> {
@@ -48,7 +215,9 @@ fn finite(name: &str, value: f32) -> Result<()> {
 }
 
 impl Sampler {
-    /// Checks the parameters: all finite, `low < high` with a finite width, `std > 0`.
+    /// Checks the parameters: all finite; `low < high` with a finite width (uniform); `std > 0`;
+    /// for the truncated normal also `low < high` and a mass of at least
+    /// [`TRUNC_NORMAL_MIN_MASS`].
     pub fn validate(&self) -> Result<()> {
         match *self {
             Sampler::Uniform { low, high } => {
@@ -79,39 +248,235 @@ impl Sampler {
                 Ok(())
             }
             Sampler::Constant { value } => finite("val", value),
+            Sampler::TruncNormal {
+                mean,
+                std,
+                low,
+                high,
+            } => {
+                finite("mean", mean)?;
+                finite("std", std)?;
+                finite("a", low)?;
+                finite("b", high)?;
+                if std <= 0.0 {
+                    return Err(Error::invalid("std", std, "must be > 0"));
+                }
+                if low >= high {
+                    return Err(Error::invalid(
+                        "b",
+                        high,
+                        format!("must be greater than a = {low}"),
+                    ));
+                }
+                let mass = TruncTails::new(mean, std, low, high).mass;
+                if mass.is_nan() || mass < TRUNC_NORMAL_MIN_MASS {
+                    return Err(Error::invalid(
+                        "a, b",
+                        format!("{low}, {high}"),
+                        format!(
+                            "the interval must hold at least 2^-100 of the normal's probability \
+                             (it holds {mass:.3e} with mean = {mean}, std = {std})"
+                        ),
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 
-    /// The kernel's view: which sampler, and its f32 parameters as the kernel uses them
-    /// (`FillParams.p` in `shaders/fill.wgsl`).
-    pub(crate) fn kernel_params(&self) -> (KernelDist, [f32; 4]) {
-        match *self {
+    /// Checks the sampler for output in `dtype` and computes everything the kernel needs, once:
+    /// the form [`Prepared::block_values`] and the GPU kernels both evaluate. For 16-bit output
+    /// the bounds of `Uniform` and `TruncNormal` are first rounded inwards to values of the dtype
+    /// ([`Dtype::inner_bounds`]), so that values rounded to nearest-even stay inside `[low, high]`
+    /// (a value that would round outside becomes the representable bound inside); an interval
+    /// holding no finite value of the dtype is an error. For f32 the bounds stay as given, except
+    /// that a bound of −0 becomes +0 (a GPU's `clamp` may return either zero).
+    pub fn prepare(&self, dtype: Dtype) -> Result<Prepared> {
+        self.validate()?;
+        // A zero bound becomes +0: `clamp` against −0 and +0 may keep either zero on a GPU.
+        let positive_zero = |x: f32| if x == 0.0 { 0.0 } else { x };
+        let inner = |low: f32, high: f32| {
+            dtype
+                .inner_bounds(low, high)
+                .map(|(lo, hi)| (positive_zero(lo), positive_zero(hi)))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "a, b",
+                        format!("{low}, {high}"),
+                        format!("the interval must contain a finite {dtype} value"),
+                    )
+                })
+        };
+        let zero = Prepared {
+            dist: KernelDist::Constant,
+            p: [0.0; 4],
+            q: [0.0; 4],
+            split: 0,
+            step: 0.0,
+        };
+        Ok(match *self {
             Sampler::Uniform { low, high } => {
                 let (low64, high64) = (f64::from(low), f64::from(high));
                 let centre = ((low64 + high64) / 2.0) as f32;
                 let half_width = ((high64 - low64) / 2.0) as f32;
-                (KernelDist::Uniform, [centre, half_width, low, high])
+                let (lo, hi) = inner(low, high)?;
+                Prepared {
+                    dist: KernelDist::Uniform,
+                    p: [centre, half_width, lo, hi],
+                    ..zero
+                }
             }
-            Sampler::Normal { mean, std } => (KernelDist::Normal, [mean, std, 0.0, 0.0]),
-            Sampler::Constant { value } => (KernelDist::Constant, [value, 0.0, 0.0, 0.0]),
+            Sampler::Normal { mean, std } => Prepared {
+                dist: KernelDist::Normal,
+                p: [mean, std, 0.0, 0.0],
+                ..zero
+            },
+            Sampler::Constant { value } => Prepared {
+                p: [value, 0.0, 0.0, 0.0],
+                ..zero
+            },
+            Sampler::TruncNormal {
+                mean,
+                std,
+                low,
+                high,
+            } => {
+                let (lo, hi) = inner(low, high)?;
+                let tails = TruncTails::new(mean, std, low, high);
+                // The uniform point of k is (k + ½)·d into the interval, d = m·2^-24.
+                let d = tails.mass * TWO_POW_M24;
+                let c_lo = tails.below + 0.5 * d;
+                let c_hi = tails.above + 0.5 * d;
+                // Elements with Φ(α) + (k + ½)·d ≤ ½ use the lower tail.
+                let split = ((0.5 - tails.below) / d - 0.5).floor() + 1.0;
+                Prepared {
+                    dist: KernelDist::TruncNormal,
+                    p: [mean, std, lo, hi],
+                    q: [
+                        c_lo as f32,
+                        c_hi as f32,
+                        (c_lo - 0.5) as f32,
+                        (c_hi - 0.5) as f32,
+                    ],
+                    split: split.clamp(0.0, 16_777_216.0) as u32,
+                    step: d as f32,
+                }
+            }
+        })
+    }
+
+    /// The four elements of block `words` in f32, exactly as the kernel computes them. This
+    /// prepares the sampler on every call (cheap except for `TruncNormal`, whose preparation
+    /// evaluates f64 error functions): loops should call [`Sampler::prepare`] once and
+    /// [`Prepared::block_values`]. An invalid sampler gives NaN.
+    #[inline(always)]
+    pub fn block_values(&self, words: [u32; 4]) -> [f32; 4] {
+        match self.prepare(Dtype::F32) {
+            Ok(prepared) => prepared.block_values(words),
+            Err(_) => [f32::NAN; 4],
+        }
+    }
+}
+
+/// 2^-24 in f64.
+const TWO_POW_M24: f64 = 1.0 / 16_777_216.0;
+
+/// A truncated normal's probabilities in f64, each from the tail it lies in: `below = Φ(α)`,
+/// `above = 1 − Φ(β)`, `mass = Φ(β) − Φ(α)`.
+struct TruncTails {
+    below: f64,
+    above: f64,
+    mass: f64,
+}
+
+impl TruncTails {
+    fn new(mean: f32, std: f32, low: f32, high: f32) -> Self {
+        let std = f64::from(std);
+        let alpha = (f64::from(low) - f64::from(mean)) / std;
+        let beta = (f64::from(high) - f64::from(mean)) / std;
+        let below = normal_cdf(alpha);
+        let above = normal_sf(beta);
+        let mass = if beta <= 0.0 {
+            normal_cdf(beta) - below
+        } else if alpha >= 0.0 {
+            normal_sf(alpha) - above
+        } else {
+            (1.0 - below) - above
+        };
+        Self { below, above, mass }
+    }
+}
+
+/// A sampler checked and lowered for one output dtype: the parameters exactly as the kernel
+/// receives them (`FillParams` in `shaders/fill.wgsl`). Made by [`Sampler::prepare`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prepared {
+    pub(crate) dist: KernelDist,
+    /// uniform: (centre, half width, low, high); normal: (mean, std, –, –); constant: (value, –,
+    /// –, –); truncated normal: (mean, std, low, high). Bounds already rounded inwards.
+    pub(crate) p: [f32; 4],
+    /// truncated normal: (c_lo, c_hi, c_lo − ½, c_hi − ½), the tail probabilities at k = 0.
+    pub(crate) q: [f32; 4],
+    /// truncated normal: elements with `k < split` use the lower-tail form.
+    pub(crate) split: u32,
+    /// truncated normal: `d = m·2^-24`, the probability step of one `k`.
+    pub(crate) step: f32,
+}
+
+impl Prepared {
+    /// Raw words, as `FillKernels::record_words` draws them.
+    pub(crate) fn words() -> Self {
+        Self {
+            dist: KernelDist::Words,
+            p: [0.0; 4],
+            q: [0.0; 4],
+            split: 0,
+            step: 0.0,
         }
     }
 
-    /// The four elements of block `words`, exactly as the kernel computes them.
+    /// The four elements of block `words` in f32, exactly as the kernel computes them (before
+    /// any rounding to a 16-bit dtype).
     #[inline(always)]
     pub fn block_values(&self, words: [u32; 4]) -> [f32; 4] {
         // Rust never contracts `a * b + c` into an fma, and neither may the kernel's result differ
         // where it matters: see the rounding notes on each variant.
-        let (dist, [p0, p1, p2, p3]) = self.kernel_params();
-        match dist {
+        let [p0, p1, p2, p3] = self.p;
+        match self.dist {
             KernelDist::Uniform => words.map(|w| (p0 + p1 * signed_unit(w)).clamp(p2, p3)),
             KernelDist::Normal => {
                 let (z0, z1) = box_muller(words[0], words[1]);
                 let (z2, z3) = box_muller(words[2], words[3]);
                 [z0, z1, z2, z3].map(|z| p0 + p1 * z)
             }
+            KernelDist::TruncNormal => {
+                words.map(|w| (p0 + p1 * self.trunc_normal_z(w)).clamp(p2, p3))
+            }
             KernelDist::Constant | KernelDist::Words => [p0; 4],
         }
+    }
+
+    /// The standard-units `z` of a truncated-normal word; see [`Sampler::TruncNormal`].
+    #[inline(always)]
+    pub fn trunc_normal_z(&self, word: u32) -> f32 {
+        let k = word >> 8;
+        let upper = k >= self.split;
+        let [c_lo, c_hi, q_lo, q_hi] = self.q;
+        let (base, base_q, n) = if upper {
+            (c_hi, q_hi, 0x00ff_ffff - k)
+        } else {
+            (c_lo, q_lo, k)
+        };
+        let offset = n as f32 * self.step;
+        let z = probit(base + offset, base_q + offset);
+        if upper { -z } else { z }
+    }
+
+    /// The four elements of block `words` as bits of `dtype` (f32 bits, or 16-bit values
+    /// rounded to nearest-even in the low half), as the kernel stores them.
+    #[inline(always)]
+    pub fn block_bits(&self, words: [u32; 4], dtype: Dtype) -> [u32; 4] {
+        self.block_values(words).map(|v| dtype.bits_of(v))
     }
 }
 
@@ -130,4 +495,5 @@ pub(crate) enum KernelDist {
     Uniform = 1,
     Normal = 2,
     Constant = 3,
+    TruncNormal = 4,
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::gpu::kernels::{Destination, FillKernels};
-use crate::sampler::Sampler;
+use crate::sampler::{Dtype, Sampler};
 use crate::stream::StreamId;
 
 /// Largest piece the convenience readback path fills and copies at once (128 MiB).
@@ -128,15 +128,74 @@ impl GpuContext {
         elements: Range<u64>,
     ) -> Result<Vec<f32>> {
         sampler.validate()?;
-        self.fill_and_read(elements, |encoder, dst, piece| {
+        self.fill_and_read(elements, 4, |encoder, dst, piece| {
             self.kernels
                 .record_fill(&self.device, encoder, dst, sampler, stream, piece)
         })
     }
 
+    /// Draws elements `elements` of `sampler` from `stream` on the GPU as the 16-bit `dtype`
+    /// ([`Dtype::F16`] or [`Dtype::Bf16`]; see [`FillKernels::record_fill_dtype`]) and reads back
+    /// their bits. [`Dtype::F32`] is an error here: use [`GpuContext::fill`].
+    pub fn fill_bits(
+        &self,
+        sampler: &Sampler,
+        stream: StreamId,
+        elements: Range<u64>,
+        dtype: Dtype,
+    ) -> Result<Vec<u16>> {
+        if dtype == Dtype::F32 {
+            return Err(Error::invalid(
+                "dtype",
+                dtype,
+                "must be f16 or bf16 for 16-bit bits (use fill for f32)",
+            ));
+        }
+        sampler.prepare(dtype)?;
+        self.fill_and_read(elements, 2, |encoder, dst, piece| {
+            self.kernels.record_fill_dtype(
+                &self.device,
+                encoder,
+                dst,
+                sampler,
+                stream,
+                piece,
+                dtype,
+            )
+        })
+    }
+
+    /// Draws elements `elements` of `sampler` from `stream` on the GPU as `dtype` and reads back
+    /// their bytes, `dtype.size_bytes()` per element, little-endian (as they lie in the buffer,
+    /// and as `.npy` and `.safetensors` files store them).
+    pub fn fill_bytes(
+        &self,
+        sampler: &Sampler,
+        stream: StreamId,
+        elements: Range<u64>,
+        dtype: Dtype,
+    ) -> Result<Vec<u8>> {
+        sampler.prepare(dtype)?;
+        self.fill_and_read(
+            elements,
+            dtype.size_bytes() as u64,
+            |encoder, dst, piece| {
+                self.kernels.record_fill_dtype(
+                    &self.device,
+                    encoder,
+                    dst,
+                    sampler,
+                    stream,
+                    piece,
+                    dtype,
+                )
+            },
+        )
+    }
+
     /// Raw words `elements` of `stream`, computed on the GPU and read back.
     pub fn words(&self, stream: StreamId, elements: Range<u64>) -> Result<Vec<u32>> {
-        self.fill_and_read(elements, |encoder, dst, piece| {
+        self.fill_and_read(elements, 4, |encoder, dst, piece| {
             self.kernels
                 .record_words(&self.device, encoder, dst, stream, piece)
         })
@@ -179,14 +238,17 @@ impl GpuContext {
         })
     }
 
-    /// Fills `elements` piece by piece into one reusable buffer and copies each piece out, so the
-    /// host never holds more than the result plus one piece.
+    /// Fills `elements` (`elem_bytes` bytes each, a multiple of `size_of::<T>()`) piece by piece
+    /// into one reusable buffer and copies each piece out, so the host never holds more than the
+    /// result plus one piece. Copies are whole 4-byte words; the padding of a final odd 16-bit
+    /// element is dropped.
     fn fill_and_read<T: bytemuck::Pod>(
         &self,
         elements: Range<u64>,
+        elem_bytes: u64,
         record: impl Fn(&mut wgpu::CommandEncoder, Destination<'_>, Range<u64>) -> Result<()>,
     ) -> Result<Vec<T>> {
-        let size = std::mem::size_of::<T>() as u64;
+        let per_element = (elem_bytes as usize) / std::mem::size_of::<T>();
         let len = elements.end.checked_sub(elements.start).ok_or_else(|| {
             Error::invalid(
                 "range",
@@ -196,15 +258,17 @@ impl GpuContext {
         })?;
         let host_len = usize::try_from(len)
             .ok()
-            .filter(|n| n.checked_mul(size as usize).is_some())
+            .and_then(|n| n.checked_mul(per_element))
+            .filter(|n| n.checked_mul(std::mem::size_of::<T>()).is_some())
             .ok_or_else(|| Error::invalid("range", len, "too many elements for host memory"))?;
         let mut out = Vec::with_capacity(host_len);
         if len == 0 {
             return Ok(out);
         }
-        let piece_len = len.min(READBACK_PIECE_BYTES / size);
+        // An even number of elements per piece, so that 16-bit pieces start on a word.
+        let piece_len = len.min(READBACK_PIECE_BYTES / elem_bytes);
         self.with_error_scope("fill", || {
-            let buffer = self.storage_buffer(piece_len * size);
+            let buffer = self.storage_buffer((piece_len * elem_bytes).next_multiple_of(4));
             let mut start = elements.start;
             while start < elements.end {
                 let piece = start..elements.end.min(start + piece_len);
@@ -214,12 +278,11 @@ impl GpuContext {
                     byte_offset: 0,
                 };
                 record(&mut encoder, dst, piece.clone())?;
-                out.extend(self.read_back::<T>(
-                    encoder,
-                    &buffer,
-                    0,
-                    (piece.end - piece.start) * size,
-                )?);
+                let bytes = (piece.end - piece.start) * elem_bytes;
+                let mut values =
+                    self.read_back::<T>(encoder, &buffer, 0, bytes.next_multiple_of(4))?;
+                values.truncate(bytes as usize / std::mem::size_of::<T>());
+                out.extend(values);
                 start = piece.end;
             }
             Ok(out)
