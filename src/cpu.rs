@@ -3,8 +3,9 @@
 
 use rayon::prelude::*;
 
+use crate::dtype::Dtype;
 use crate::error::{Error, Result};
-use crate::sampler::{Dtype, Sampler};
+use crate::sampler::Sampler;
 use crate::stream::StreamId;
 
 /// Elements per parallel task: large enough to amortize scheduling, small enough to balance.

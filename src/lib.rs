@@ -3,18 +3,28 @@
 
 pub mod atomic_file;
 pub mod cpu;
+pub mod draw;
+pub mod dtype;
 pub mod error;
 pub mod fans;
 pub mod gpu;
+pub mod layers;
 pub mod math;
+pub mod models;
 pub mod npy;
 pub mod orthogonal;
 pub mod philox;
+pub mod safetensors_file;
 pub mod sampler;
+pub mod scheme;
+pub mod sparse;
 pub mod spec;
 pub mod stats;
 pub mod stream;
+pub mod structured;
+pub mod verify;
 
+pub use dtype::Dtype;
 pub use error::{Error, Result};
 pub use gpu::{Destination, FillKernels, GpuContext};
 pub use sampler::Sampler;

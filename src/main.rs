@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use nninit::{Error, GpuContext, Result, Sampler, StreamId};
+use nninit::draw::{Backend, draw_bytes};
+use nninit::fans::Layout;
+use nninit::safetensors_file::TensorRecord;
+use nninit::scheme::{FanRule, Init};
+use nninit::{Dtype, Error, GpuContext, Result, StreamId};
 
 #[derive(Parser)]
 #[command(
@@ -23,7 +27,7 @@ struct Cli {
 enum Command {
     /// Raw stream words N..N+count as little-endian u32, for external RNG test batteries.
     Bits(BitsArgs),
-    /// Draws one tensor and writes it as a NumPy .npy file (float32, little-endian).
+    /// Draws one tensor with any scheme and writes it as .npy or .safetensors.
     Fill(FillArgs),
     /// Prints the adapter wgpu picks (honouring WGPU_BACKEND and WGPU_ADAPTER_NAME) and its limits.
     Adapter,
@@ -61,7 +65,7 @@ struct FillArgs {
     /// Tensor shape, comma-separated (e.g. 64,128).
     #[arg(long)]
     shape: String,
-    /// Init spec, e.g. 'uniform(a=-1,b=1)', 'normal(mean=0,std=0.02)', 'constant(val=0.5)'.
+    /// Init spec, e.g. 'kaiming_normal(mode=fan_out,nonlinearity=relu)' or 'normal(mean=0,std=0.02)'.
     #[arg(long)]
     init: String,
     #[arg(long, default_value_t = 0)]
@@ -69,17 +73,32 @@ struct FillArgs {
     /// Stream number (default 0).
     #[arg(long, conflicts_with = "name")]
     stream: Option<u64>,
-    /// Tensor name; its FNV-1a hash is the stream.
+    /// Tensor name; its FNV-1a hash is the stream, and it names the tensor in .safetensors output.
     #[arg(long)]
     name: Option<String>,
     /// Elements A..B of the row-major flattening instead of the whole tensor.
     #[arg(long)]
     range: Option<String>,
+    /// Axis convention for fans: torch (out, in, *kernel), jax (..., in, out) or keras.
+    #[arg(long, default_value = "torch")]
+    layout: String,
+    /// Explicit fan_in, overriding the shape's.
+    #[arg(long)]
+    fan_in: Option<f64>,
+    /// Explicit fan_out, overriding the shape's.
+    #[arg(long)]
+    fan_out: Option<f64>,
+    /// Element type of the output: f32, f16 or bf16 (bf16 only in .safetensors).
+    #[arg(long, default_value = "f32")]
+    dtype: String,
     #[arg(long, value_enum, default_value_t = Device::Gpu)]
     device: Device,
-    /// Output .npy file.
+    /// Print one JSON line describing what would be drawn (fans, gain, primitive) and stop.
     #[arg(long)]
-    out: PathBuf,
+    explain: bool,
+    /// Output file: .npy (f32, f16) or .safetensors (any dtype, with verification metadata).
+    #[arg(long, required_unless_present = "explain")]
+    out: Option<PathBuf>,
 }
 
 /// Words computed and written per piece, so `bits` streams any count in bounded memory.
@@ -176,7 +195,17 @@ fn fill(args: FillArgs) -> Result<()> {
                 "element count × 4 bytes must fit in u64",
             )
         })?;
-    let sampler = Sampler::from_spec(&args.init)?;
+    let rule = FanRule {
+        layout: Layout::parse(&args.layout)?,
+        fan_in: args.fan_in,
+        fan_out: args.fan_out,
+    };
+    let plan = Init::parse(&args.init)?.plan(&shape, &rule)?;
+    if args.explain {
+        println!("{}", plan.explain());
+        return Ok(());
+    }
+    let dtype = Dtype::parse(&args.dtype)?;
     let range = match &args.range {
         Some(text) => parse_range(text, numel)?,
         None => 0..numel,
@@ -185,43 +214,62 @@ fn fill(args: FillArgs) -> Result<()> {
         Some(name) => StreamId::named(args.seed, name),
         None => StreamId::new(args.seed, args.stream.unwrap_or(0)),
     };
-    if args.out.extension().and_then(|e| e.to_str()) != Some("npy") {
-        return Err(Error::invalid(
-            "out",
-            args.out.display(),
-            "a path ending in .npy",
-        ));
-    }
-    check_output_dir(&args.out)?;
-    let len = usize::try_from(range.end - range.start).map_err(|_| {
-        Error::invalid(
-            "range",
-            args.range.as_deref().unwrap_or(&args.shape),
-            "too large for host memory",
-        )
-    })?;
-    let values = match args.device {
-        Device::Gpu => GpuContext::new()?.fill(&sampler, id, range.clone())?,
-        Device::Cpu => {
-            let mut values = vec![0.0f32; len];
-            nninit::cpu::fill(&sampler, id, range.start, &mut values)?;
-            values
+    let out = args
+        .out
+        .as_deref()
+        .ok_or_else(|| Error::invalid("out", "missing", "an output path unless --explain"))?;
+    let format = match out.extension().and_then(|e| e.to_str()) {
+        Some("safetensors") => OutputFormat::Safetensors,
+        Some("npy") if let Some(descr) = dtype.npy_descr() => OutputFormat::Npy { descr },
+        _ => {
+            return Err(Error::invalid(
+                "out",
+                out.display(),
+                "a path ending in .npy (f32, f16) or .safetensors (f32, f16, bf16)",
+            ));
         }
     };
-    let npy_shape = if args.range.is_some() {
+    check_output_dir(out)?;
+    let gpu = match args.device {
+        Device::Gpu => Some(GpuContext::new()?),
+        Device::Cpu => None,
+    };
+    let backend = gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu);
+    let bytes = draw_bytes(backend, &plan, &shape, id, range.clone(), dtype)?;
+    let stored_shape = if args.range.is_some() {
         vec![range.end - range.start]
     } else {
         shape
     };
-    let path_text = args.out.display().to_string();
-    nninit::atomic_file::write_atomically(&args.out, |file| {
-        nninit::npy::write_header(file, "<f4", &npy_shape)
-            .and_then(|()| nninit::npy::write_f32(file, &values))
-            .map_err(|source| Error::Io {
-                path: path_text.clone(),
-                source,
-            })
-    })
+    let path_text = out.display().to_string();
+    match format {
+        OutputFormat::Npy { descr } => nninit::atomic_file::write_atomically(out, |file| {
+            nninit::npy::write_header(file, descr, &stored_shape)
+                .and_then(|()| file.write_all(&bytes))
+                .map_err(|source| Error::Io {
+                    path: path_text.clone(),
+                    source,
+                })
+        }),
+        OutputFormat::Safetensors => nninit::safetensors_file::write(
+            out,
+            &[TensorRecord {
+                name: args.name.clone().unwrap_or_else(|| "tensor".to_string()),
+                dtype: dtype.safetensors_dtype(),
+                shape: stored_shape,
+                bytes,
+                spec: args.init.clone(),
+                stream: id,
+                layout: rule.layout.name().to_string(),
+                range: args.range.is_some().then_some((range.start, range.end)),
+            }],
+        ),
+    }
+}
+
+enum OutputFormat {
+    Npy { descr: &'static str },
+    Safetensors,
 }
 
 fn adapter() -> Result<()> {

@@ -4,6 +4,7 @@
 //! output element types ([`Dtype`]): every sampler computes in f32, and 16-bit output is that
 //! value rounded to nearest-even.
 
+use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::math::{ln_unit, normal_cdf, normal_sf, probit, sin_cos_pi};
 use crate::stream::{signed_unit, unit_open_closed};
@@ -88,123 +89,6 @@ pub enum Sampler {
 /// 2^-100 ≈ 7.9e-31, which keeps every probability the kernel computes a normal f32 (the
 /// smallest is `m·2^-25`). One-sided tails out to 11.4σ qualify.
 pub const TRUNC_NORMAL_MIN_MASS: f64 = 7.888_609_052_210_118e-31;
-
-/// The element type a fill writes. Every sampler computes in f32; 16-bit types are that f32
-/// rounded to nearest-even (bounded samplers then stay inside their bounds: see
-/// [`Sampler::prepare`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Dtype {
-    /// IEEE binary32.
-    #[default]
-    F32,
-    /// IEEE binary16.
-    F16,
-    /// bfloat16 (the top half of a binary32).
-    Bf16,
-}
-
-impl Dtype {
-    /// Every dtype.
-    pub const ALL: [Dtype; 3] = [Dtype::F32, Dtype::F16, Dtype::Bf16];
-
-    /// Parses `f32`, `f16` or `bf16` (also `float32`, `float16`, `bfloat16`; case-insensitive).
-    pub fn parse(text: &str) -> Result<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "f32" | "float32" => Ok(Dtype::F32),
-            "f16" | "float16" => Ok(Dtype::F16),
-            "bf16" | "bfloat16" => Ok(Dtype::Bf16),
-            _ => Err(Error::invalid("dtype", text, "must be f32, f16 or bf16")),
-        }
-    }
-
-    /// Bytes per element: 4 or 2.
-    pub fn size_bytes(self) -> usize {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F16 | Dtype::Bf16 => 2,
-        }
-    }
-
-    /// `"f32"`, `"f16"` or `"bf16"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "f32",
-            Dtype::F16 => "f16",
-            Dtype::Bf16 => "bf16",
-        }
-    }
-
-    /// The safetensors dtype name: `"F32"`, `"F16"` or `"BF16"`.
-    pub fn safetensors_name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "F32",
-            Dtype::F16 => "F16",
-            Dtype::Bf16 => "BF16",
-        }
-    }
-
-    /// The bits of `value` in this dtype, rounded to nearest-even (the `half` crate's
-    /// conversions); `F32` gives its bits unchanged.
-    pub fn bits_of(self, value: f32) -> u32 {
-        match self {
-            Dtype::F32 => value.to_bits(),
-            Dtype::F16 => u32::from(half::f16::from_f32(value).to_bits()),
-            Dtype::Bf16 => u32::from(half::bf16::from_f32(value).to_bits()),
-        }
-    }
-
-    /// The value of `bits` in this dtype, as f32 (exact).
-    pub fn value_of(self, bits: u32) -> f32 {
-        match self {
-            Dtype::F32 => f32::from_bits(bits),
-            Dtype::F16 => half::f16::from_bits(bits as u16).to_f32(),
-            Dtype::Bf16 => half::bf16::from_bits(bits as u16).to_f32(),
-        }
-    }
-
-    /// The bounds `[lo, hi]` of the values of this dtype inside `[low, high]`: `low` and `high`
-    /// rounded inwards (to the nearest representable value at or inside them, ±∞ excluded).
-    /// `None` when no finite value of the dtype lies in `[low, high]`.
-    pub fn inner_bounds(self, low: f32, high: f32) -> Option<(f32, f32)> {
-        if self == Dtype::F32 {
-            return (low <= high).then_some((low, high));
-        }
-        let lo = self.step_inwards(low, true);
-        let hi = self.step_inwards(high, false);
-        (lo.is_finite() && hi.is_finite() && lo <= hi).then_some((lo, hi))
-    }
-
-    /// The nearest value of this 16-bit dtype at or above `x` (`up`) or at or below it.
-    fn step_inwards(self, x: f32, up: bool) -> f32 {
-        let bits = self.bits_of(x) as u16;
-        let rounded = self.value_of(u32::from(bits));
-        let outside = if up { rounded < x } else { rounded > x };
-        if !outside {
-            return rounded;
-        }
-        // Sign–magnitude: one step towards +∞ (up) or −∞ in the ordering of values.
-        let negative = bits & 0x8000 != 0;
-        let next = match (up, negative) {
-            (true, true) if bits == 0x8000 => 0x0001,
-            (true, true) | (false, false) => bits - 1,
-            (true, false) | (false, true) => bits + 1,
-        };
-        self.value_of(u32::from(next))
-    }
-}
-
-impl std::fmt::Display for Dtype {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Dtype {
-    type Err = Error;
-    fn from_str(text: &str) -> Result<Self> {
-        Dtype::parse(text)
-    }
-}
 
 fn finite(name: &str, value: f32) -> Result<()> {
     if value.is_finite() {

@@ -2,7 +2,6 @@
 //! followed by parenthesised arguments, each `key=value` or positional, values numbers or words.
 
 use crate::error::{Error, Result};
-use crate::sampler::Sampler;
 
 /// One argument value.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,73 +219,41 @@ pub fn to_f32(name: &str, value: f64) -> Result<f32> {
     Ok(narrowed)
 }
 
-impl Sampler {
-    /// Parses the primitive samplers' specs with PyTorch's defaults: `uniform(a=0, b=1)`,
-    /// `normal(mean=0, std=1)`, `constant(val)`.
-    pub fn from_spec(input: &str) -> Result<Sampler> {
-        let call = SpecCall::parse(input)?;
-        let sampler = match call.name.as_str() {
-            "uniform" => {
-                let args = call.bind(&["a", "b"])?;
-                Sampler::Uniform {
-                    low: to_f32("a", args.number_or("a", 0.0)?)?,
-                    high: to_f32("b", args.number_or("b", 1.0)?)?,
-                }
-            }
-            "normal" => {
-                let args = call.bind(&["mean", "std"])?;
-                Sampler::Normal {
-                    mean: to_f32("mean", args.number_or("mean", 0.0)?)?,
-                    std: to_f32("std", args.number_or("std", 1.0)?)?,
-                }
-            }
-            "constant" => Sampler::Constant {
-                value: to_f32("val", call.bind(&["val"])?.required_number("val")?)?,
-            },
-            other => {
-                return Err(Error::invalid(
-                    "init",
-                    other,
-                    "one of uniform, normal, constant",
-                ));
-            }
-        };
-        sampler.validate()?;
-        Ok(sampler)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::fans::FanMode;
+    use crate::scheme::{FanRule, Init};
+
+    fn parse(spec: &str) -> crate::Result<Init> {
+        // Parsing and planning together: what `nninit fill --init` accepts.
+        let init = Init::parse(spec)?;
+        init.plan(&[4, 4], &FanRule::torch())?;
+        Ok(init)
+    }
 
     #[test]
     fn parses_keyword_positional_and_bare_specs() {
         assert_eq!(
-            Sampler::from_spec("uniform(a=-1,b=1)").unwrap(),
-            Sampler::Uniform {
-                low: -1.0,
-                high: 1.0
-            }
+            parse("uniform(a=-1,b=1)").unwrap(),
+            Init::Uniform { a: -1.0, b: 1.0 }
         );
         assert_eq!(
-            Sampler::from_spec(" normal( 0 , std = 0.02 ) ").unwrap(),
-            Sampler::Normal {
+            parse(" normal( 0 , std = 0.02 ) ").unwrap(),
+            Init::Normal {
                 mean: 0.0,
                 std: 0.02
             }
         );
+        assert_eq!(parse("uniform").unwrap(), Init::Uniform { a: 0.0, b: 1.0 });
         assert_eq!(
-            Sampler::from_spec("uniform").unwrap(),
-            Sampler::Uniform {
-                low: 0.0,
-                high: 1.0
-            }
+            parse("constant(val=0.5)").unwrap(),
+            Init::Constant { val: 0.5 }
         );
-        assert_eq!(
-            Sampler::from_spec("constant(val=0.5)").unwrap(),
-            Sampler::Constant { value: 0.5 }
-        );
+        let Init::KaimingNormal { mode, .. } = parse("Kaiming_Normal(mode=FAN_OUT)").unwrap()
+        else {
+            panic!("not kaiming_normal")
+        };
+        assert_eq!(mode, FanMode::FanOut);
     }
 
     #[test]
@@ -311,7 +278,7 @@ mod tests {
             "",
             "1x",
         ] {
-            assert!(Sampler::from_spec(bad).is_err(), "{bad:?} was accepted");
+            assert!(parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
 }

@@ -209,3 +209,107 @@ fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn explain_prints_one_json_line_without_sampling() {
+    let out = nninit(&[
+        "fill",
+        "--shape",
+        "128,64,3,3",
+        "--init",
+        "kaiming_uniform",
+        "--explain",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["fan_in"], 576.0);
+    assert_eq!(json["fan_out"], 1152.0);
+    assert_eq!(json["dist"], "uniform");
+    assert!((json["high"].as_f64().unwrap() - 0.102_062).abs() < 1e-6);
+    let out = nninit(&[
+        "fill",
+        "--shape",
+        "3,3,64,128",
+        "--layout",
+        "jax",
+        "--init",
+        "he_normal",
+        "--explain",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (json["fan_in"].as_f64(), json["dist"].as_str()),
+        (Some(576.0), Some("trunc_normal"))
+    );
+}
+
+#[test]
+fn fill_writes_every_dtype_to_safetensors_with_metadata() {
+    let dir = temp_dir("safetensors");
+    for dtype in ["f32", "f16", "bf16"] {
+        let path = dir.join(format!("w-{dtype}.safetensors"));
+        let spec = "trunc_normal(std=0.02,a=-0.04,b=0.04)";
+        let out = nninit(&[
+            "fill",
+            "--shape",
+            "32,16",
+            "--init",
+            spec,
+            "--name",
+            "layer.weight",
+            "--seed",
+            "3",
+            "--dtype",
+            dtype,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let view = file.tensor("layer.weight").unwrap();
+        assert_eq!(view.shape(), [32, 16]);
+        let values = nninit::Dtype::parse(dtype).unwrap().decode(view.data());
+        assert!(
+            values.iter().all(|v| (-0.04..=0.04).contains(v)),
+            "{dtype}: value outside the bounds"
+        );
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let metadata = header.metadata().clone().unwrap();
+        assert_eq!(
+            metadata["nninit.contract"],
+            nninit::CONTRACT_VERSION.to_string()
+        );
+        let record: serde_json::Value =
+            serde_json::from_str(&metadata["nninit.tensor.layer.weight"]).unwrap();
+        assert_eq!(record["spec"], spec);
+        assert_eq!(record["seed"], "3");
+        assert_eq!(
+            record["stream"],
+            nninit::stream_of_name("layer.weight").to_string()
+        );
+    }
+    let out = nninit(&[
+        "fill",
+        "--shape",
+        "4",
+        "--init",
+        "normal",
+        "--dtype",
+        "bf16",
+        "--out",
+        dir.join("x.npy").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "bf16 has no .npy type");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -4,8 +4,8 @@
 
 mod common;
 
-use nninit::sampler::{Dtype, Sampler};
 use nninit::{Destination, GpuContext, StreamId};
+use nninit::{Dtype, Sampler};
 use rayon::prelude::*;
 
 const N: u64 = 1 << 20;

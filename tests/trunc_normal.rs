@@ -7,7 +7,7 @@ mod common;
 
 use nninit::StreamId;
 use nninit::math::{normal_cdf, normal_pdf, normal_sf};
-use nninit::sampler::{Dtype, Sampler};
+use nninit::{Dtype, Sampler};
 
 const N: u64 = 1 << 20;
 

@@ -6,7 +6,7 @@
 //! and all 2^24 grid points (minutes on two cores).
 
 use nninit::math::{normal_cdf, normal_pdf, normal_sf, probit};
-use nninit::sampler::{Dtype, Sampler};
+use nninit::{Dtype, Sampler};
 use rayon::prelude::*;
 
 /// Error of `z` as an approximation of the point whose lower-tail probability is `p_lower`

@@ -3,9 +3,10 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::gpu::kernels::{Destination, FillKernels};
-use crate::sampler::{Dtype, Sampler};
+use crate::sampler::Sampler;
 use crate::stream::StreamId;
 
 /// Largest piece the convenience readback path fills and copies at once (128 MiB).

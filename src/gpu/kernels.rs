@@ -5,8 +5,9 @@ use std::sync::OnceLock;
 
 use wgpu::util::DeviceExt;
 
+use crate::dtype::Dtype;
 use crate::error::{Error, Result};
-use crate::sampler::{Dtype, KernelDist, Prepared, Sampler};
+use crate::sampler::{KernelDist, Prepared, Sampler};
 use crate::stream::StreamId;
 
 const FILL_SHADER: &str = concat!(

@@ -5,6 +5,7 @@
 mod context;
 mod kernels;
 pub mod orthogonal;
+pub mod sparse;
 
 pub use context::{GpuContext, request_adapter};
 pub use kernels::{Destination, FillKernels};
