@@ -5,11 +5,17 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use nninit::draw::{Backend, draw_bytes};
 use nninit::fans::Layout;
+use nninit::init_model::{InitJob, Shard};
+use nninit::model_json::FileTensor;
 use nninit::safetensors_file::TensorRecord;
 use nninit::scheme::{FanRule, Init};
+use nninit::verify::{Report, VerifyOptions};
 use nninit::{Dtype, Error, GpuContext, Result, StreamId};
 
 #[derive(Parser)]
@@ -19,16 +25,22 @@ use nninit::{Dtype, Error, GpuContext, Result, StreamId};
     about = "Neural-network weight initialization on the GPU, reproducible everywhere"
 )]
 struct Cli {
+    /// Without a subcommand, runs `init` with its defaults (gpt2 into gpt2.safetensors, seed 0).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Initializes every tensor of a model (a preset or a JSON description) into .safetensors.
+    Init(InitArgs),
     /// Raw stream words N..N+count as little-endian u32, for external RNG test batteries.
     Bits(BitsArgs),
     /// Draws one tensor with any scheme and writes it as .npy or .safetensors.
     Fill(FillArgs),
+    /// Verifies every tensor of a .safetensors file written by nninit against its metadata:
+    /// element by element against the CPU reference, and statistically.
+    Verify(VerifyArgs),
     /// Prints the adapter wgpu picks (honouring WGPU_BACKEND and WGPU_ADAPTER_NAME) and its limits.
     Adapter,
 }
@@ -99,6 +111,51 @@ struct FillArgs {
     /// Output file: .npy (f32, f16) or .safetensors (any dtype, with verification metadata).
     #[arg(long, required_unless_present = "explain")]
     out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// A preset (gpt2, resnet18, resnet50, mlp) or a model description FILE.json.
+    #[arg(long, default_value = "gpt2")]
+    model: String,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Element type of float tensors that do not name their own: f32, f16 or bf16.
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    device: Device,
+    /// Output file (default: MODEL.safetensors, or MODEL.shard-I-of-N.safetensors).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write only shard I of N: the I-th of N contiguous dim-0 row blocks of every tensor.
+    #[arg(long)]
+    shard: Option<String>,
+}
+
+impl Default for InitArgs {
+    fn default() -> Self {
+        Self {
+            model: "gpt2".into(),
+            seed: 0,
+            dtype: "f32".into(),
+            device: Device::Gpu,
+            out: None,
+            shard: None,
+        }
+    }
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The .safetensors file.
+    file: PathBuf,
+    /// Check this many evenly spaced elements per tensor instead of all of them.
+    #[arg(long)]
+    sample: Option<u64>,
+    /// Significance level of each statistical test.
+    #[arg(long, default_value_t = nninit::stats::DEFAULT_ALPHA)]
+    alpha: f64,
 }
 
 /// Words computed and written per piece, so `bits` streams any count in bounded memory.
@@ -239,7 +296,7 @@ fn fill(args: FillArgs) -> Result<()> {
     let stored_shape = if args.range.is_some() {
         vec![range.end - range.start]
     } else {
-        shape
+        shape.clone()
     };
     let path_text = out.display().to_string();
     match format {
@@ -251,25 +308,196 @@ fn fill(args: FillArgs) -> Result<()> {
                     source,
                 })
         }),
-        OutputFormat::Safetensors => nninit::safetensors_file::write(
-            out,
-            &[TensorRecord {
+        OutputFormat::Safetensors => {
+            let record = TensorRecord {
                 name: args.name.clone().unwrap_or_else(|| "tensor".to_string()),
                 dtype: dtype.safetensors_dtype(),
+                full_shape: args.range.is_some().then(|| shape.clone()),
                 shape: stored_shape,
-                bytes,
                 spec: args.init.clone(),
                 stream: id,
                 layout: rule.layout.name().to_string(),
                 range: args.range.is_some().then_some((range.start, range.end)),
-            }],
-        ),
+                zero_row: None,
+            };
+            let mut bytes = Some(bytes);
+            nninit::safetensors_file::write(out, &[record], &[], |_| {
+                Ok(bytes.take().unwrap_or_default())
+            })
+        }
     }
 }
 
 enum OutputFormat {
     Npy { descr: &'static str },
     Safetensors,
+}
+
+fn init(args: InitArgs) -> Result<()> {
+    let dtype = Dtype::parse(&args.dtype)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let (model_name, tensors) = if args.model.ends_with(".json") {
+        let path = Path::new(&args.model);
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            Error::invalid(
+                "model",
+                &args.model,
+                format!("a readable model JSON file ({source})"),
+            )
+        })?;
+        let stem = path
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+        (stem, nninit::model_json::parse_model_json(&text)?)
+    } else {
+        let tensors = nninit::models::preset(&args.model)?
+            .into_iter()
+            .map(|tensor| FileTensor {
+                tensor,
+                dtype: None,
+                layout: None,
+            })
+            .collect();
+        (args.model.clone(), tensors)
+    };
+    let out = args.out.clone().unwrap_or_else(|| match shard {
+        None => PathBuf::from(format!("{model_name}.safetensors")),
+        Some(s) => PathBuf::from(format!(
+            "{model_name}.shard-{}-of-{}.safetensors",
+            s.index, s.count
+        )),
+    });
+    if out.extension().and_then(|e| e.to_str()) != Some("safetensors") {
+        return Err(Error::invalid(
+            "out",
+            out.display(),
+            "a path ending in .safetensors",
+        ));
+    }
+    check_output_dir(&out)?;
+    let job = InitJob {
+        tensors,
+        seed: args.seed,
+        dtype,
+        shard,
+    };
+    let gpu = match args.device {
+        Device::Gpu => Some(GpuContext::new()?),
+        Device::Cpu => None,
+    };
+    let backend = gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(job.tensors.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tensors")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let summary = nninit::init_model::run(backend, &job, &out, |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    println!(
+        "{}: {} tensors, {} parameters, {:.1} MB, drawing {:.2} s on the {}, writing {:.2} s",
+        out.display(),
+        summary.tensors,
+        summary.parameters,
+        summary.bytes as f64 / 1e6,
+        summary.draw_time.as_secs_f64(),
+        match args.device {
+            Device::Gpu => "GPU",
+            Device::Cpu => "CPU",
+        },
+        summary.write_time.as_secs_f64(),
+    );
+    println!(
+        "{:<72} {:>8} {:>12} {:>12} {:>12}",
+        "scheme", "tensors", "elements", "expected std", "measured std"
+    );
+    for scheme in &summary.schemes {
+        let expected = scheme
+            .expected_std
+            .map_or("-".to_string(), |s| format!("{s:.6}"));
+        println!(
+            "{:<72} {:>8} {:>12} {:>12} {:>12.6}",
+            scheme.spec, scheme.tensors, scheme.elements, expected, scheme.measured_std
+        );
+    }
+    Ok(())
+}
+
+/// Prints one row per tensor; `Ok(false)` when any tensor fails.
+fn verify(args: VerifyArgs) -> Result<bool> {
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return Err(Error::invalid("alpha", args.alpha, "must be in (0, 1)"));
+    }
+    if args.sample == Some(0) {
+        return Err(Error::invalid("sample", 0, "must be ≥ 1"));
+    }
+    let options = VerifyOptions {
+        alpha: args.alpha,
+        sample: args.sample,
+    };
+    let reports =
+        nninit::verify::verify_file(&args.file, &options).map_err(|error| match error {
+            // A file that cannot be read is not one nninit can verify: a usage error (exit 2).
+            Error::Io { path, source } => Error::invalid(
+                "file",
+                path,
+                format!("an existing, readable .safetensors file ({source})"),
+            ),
+            other => other,
+        })?;
+    println!(
+        "{:<40} {:<44} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}  verdict",
+        "tensor", "scheme", "n", "worst |Δ|", "KS p", "AD p", "χ² p", "moment p"
+    );
+    let p_of = |report: &Report, name: &str| {
+        report
+            .tests
+            .iter()
+            .find(|t| t.name == name)
+            .map_or("-".to_string(), |t| format!("{:.2e}", t.p_value))
+    };
+    for report in &reports {
+        let moments = report
+            .tests
+            .iter()
+            .filter(|t| {
+                !matches!(
+                    t.name,
+                    "kolmogorov-smirnov" | "anderson-darling" | "chi-squared"
+                )
+            })
+            .map(|t| t.p_value)
+            .reduce(f64::min)
+            .map_or("-".to_string(), |p| format!("{p:.2e}"));
+        println!(
+            "{:<40} {:<44} {:>10} {:>10.2e} {:>9} {:>9} {:>9} {:>9}  {}",
+            report.name,
+            report.spec,
+            report.checked,
+            report.worst_difference,
+            p_of(report, "kolmogorov-smirnov"),
+            p_of(report, "anderson-darling"),
+            p_of(report, "chi-squared"),
+            moments,
+            if report.passed() { "pass" } else { "FAIL" }
+        );
+    }
+    let failed = reports.iter().filter(|r| !r.passed()).count();
+    println!(
+        "{} tensors, {} passed, {failed} failed",
+        reports.len(),
+        reports.len() - failed
+    );
+    Ok(failed == 0)
 }
 
 fn adapter() -> Result<()> {
@@ -331,13 +559,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command {
-        Command::Bits(args) => bits(args),
-        Command::Fill(args) => fill(args),
-        Command::Adapter => adapter(),
+    let result = match cli.command.unwrap_or(Command::Init(InitArgs::default())) {
+        Command::Init(args) => init(args).map(|()| true),
+        Command::Bits(args) => bits(args).map(|()| true),
+        Command::Fill(args) => fill(args).map(|()| true),
+        Command::Adapter => adapter().map(|()| true),
+        Command::Verify(args) => verify(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(error) => {
             eprintln!("nninit: error: {error}");
             match error {

@@ -585,3 +585,81 @@ impl Plan {
         Value::Object(out)
     }
 }
+
+impl Distribution {
+    /// The name [`Distribution::parse`] accepts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Distribution::TruncatedNormal => "truncated_normal",
+            Distribution::Normal => "normal",
+            Distribution::Uniform => "uniform",
+        }
+    }
+}
+
+/// The spec string of a scheme with every argument explicit; [`Init::parse`] reads it back to the
+/// same value (f64 arguments print in their shortest round-trip form).
+impl std::fmt::Display for Init {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Init::Uniform { a, b } => write!(f, "uniform(a={a},b={b})"),
+            Init::Normal { mean, std } => write!(f, "normal(mean={mean},std={std})"),
+            Init::TruncNormal { mean, std, a, b } => {
+                write!(f, "trunc_normal(mean={mean},std={std},a={a},b={b})")
+            }
+            Init::Constant { val } => write!(f, "constant(val={val})"),
+            Init::Zeros => f.write_str("zeros"),
+            Init::Ones => f.write_str("ones"),
+            Init::Eye => f.write_str("eye"),
+            Init::Dirac { groups } => write!(f, "dirac(groups={groups})"),
+            Init::XavierUniform { gain } => write!(f, "xavier_uniform(gain={gain})"),
+            Init::XavierNormal { gain } => write!(f, "xavier_normal(gain={gain})"),
+            Init::KaimingUniform {
+                a,
+                mode,
+                nonlinearity,
+            }
+            | Init::KaimingNormal {
+                a,
+                mode,
+                nonlinearity,
+            } => {
+                let name = if matches!(self, Init::KaimingUniform { .. }) {
+                    "kaiming_uniform"
+                } else {
+                    "kaiming_normal"
+                };
+                write!(
+                    f,
+                    "{name}(a={a},mode={},nonlinearity={})",
+                    mode.name(),
+                    nonlinearity.name()
+                )
+            }
+            Init::Orthogonal { gain } => write!(f, "orthogonal(gain={gain})"),
+            Init::Sparse { sparsity, std } => write!(f, "sparse(sparsity={sparsity},std={std})"),
+            Init::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+            } => {
+                write!(
+                    f,
+                    "variance_scaling(scale={scale},mode={},distribution={})",
+                    mode.name(),
+                    distribution.name()
+                )
+            }
+            Init::TruncatedNormal {
+                stddev,
+                lower,
+                upper,
+            } => {
+                write!(
+                    f,
+                    "truncated_normal(stddev={stddev},lower={lower},upper={upper})"
+                )
+            }
+        }
+    }
+}

@@ -330,3 +330,33 @@ fn every_random_scheme_passes_ks_on_gpu_and_cpu() {
         }
     }
 }
+
+#[test]
+fn spec_strings_round_trip_through_display() {
+    for spec in [
+        "uniform(a=-1,b=1)",
+        "normal(std=0.02)",
+        "trunc_normal(std=0.02,a=-0.04,b=0.04)",
+        "constant(val=0.5)",
+        "zeros",
+        "ones",
+        "eye",
+        "dirac(groups=2)",
+        "xavier_uniform(gain=1.6666666666666667)",
+        "xavier_normal",
+        "kaiming_uniform(a=2.23606797749979)",
+        "kaiming_normal(mode=fan_out,nonlinearity=relu)",
+        "orthogonal(gain=2)",
+        "sparse(sparsity=0.1)",
+        "variance_scaling(scale=2,mode=fan_avg,distribution=uniform)",
+        "he_normal",
+        "truncated_normal(stddev=0.5,lower=-1,upper=3)",
+    ] {
+        let init = Init::parse(spec).unwrap();
+        assert_eq!(
+            Init::parse(&init.to_string()).unwrap(),
+            init,
+            "{spec} → {init}"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! The verifier catches every realistic way a tensor can be wrong, and raises no false alarm:
+//! 200 seeds per random scheme pass, with uniform p-values by a second-level KS test.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use nninit::Dtype;
+use nninit::StreamId;
+use nninit::draw::{Backend, draw_bytes};
+use nninit::safetensors_file::{TensorRecord, write};
+use nninit::scheme::{FanRule, Init};
+use nninit::stats::p_value_uniformity;
+use nninit::verify::{Claim, VerifyOptions, verify_file, verify_values};
+
+const SHAPE: [u64; 2] = [256, 512];
+
+/// (name, spec, dtype) of the tensors in the test file.
+const TENSORS: [(&str, &str, Dtype); 5] = [
+    ("fc.weight", "normal(std=0.02)", Dtype::F32),
+    ("fc.bias", "uniform(a=-0.1,b=0.1)", Dtype::F32),
+    (
+        "attn.weight",
+        "trunc_normal(std=0.02,a=-0.04,b=0.04)",
+        Dtype::F32,
+    ),
+    (
+        "conv.weight",
+        "kaiming_normal(mode=fan_out,nonlinearity=relu)",
+        Dtype::Bf16,
+    ),
+    ("proj.weight", "xavier_uniform", Dtype::F16),
+];
+
+/// A tensor of the test file: its record and its bytes.
+#[derive(Clone)]
+struct Tensor {
+    record: TensorRecord,
+    bytes: Vec<u8>,
+}
+
+fn tensor(name: &str, spec: &str, dtype: Dtype, stream: StreamId, bytes: Vec<u8>) -> Tensor {
+    let record = TensorRecord {
+        name: name.to_string(),
+        dtype: dtype.safetensors_dtype(),
+        shape: SHAPE.to_vec(),
+        full_shape: None,
+        spec: spec.to_string(),
+        stream,
+        layout: "torch".to_string(),
+        range: None,
+        zero_row: None,
+    };
+    Tensor { record, bytes }
+}
+
+fn write_file(path: &Path, tensors: &[Tensor]) {
+    let records: Vec<TensorRecord> = tensors.iter().map(|t| t.record.clone()).collect();
+    write(path, &records, &[], |i| Ok(tensors[i].bytes.clone())).unwrap();
+}
+
+fn draw(spec: &str, stream: StreamId, dtype: Dtype) -> Vec<u8> {
+    let plan = Init::parse(spec)
+        .unwrap()
+        .plan(&SHAPE, &FanRule::torch())
+        .unwrap();
+    draw_bytes(
+        Backend::Gpu(common::gpu()),
+        &plan,
+        &SHAPE,
+        stream,
+        0..SHAPE[0] * SHAPE[1],
+        dtype,
+    )
+    .unwrap()
+}
+
+/// The clean file's tensors, drawn on the GPU.
+fn clean_tensors() -> Vec<Tensor> {
+    TENSORS
+        .iter()
+        .map(|&(name, spec, dtype)| {
+            let stream = StreamId::named(11, name);
+            tensor(name, spec, dtype, stream, draw(spec, stream, dtype))
+        })
+        .collect()
+}
+
+fn temp_path(test: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "nninit-verify-{test}-{}.safetensors",
+        std::process::id()
+    ))
+}
+
+fn verdicts(path: &Path) -> BTreeMap<String, bool> {
+    verify_file(path, &VerifyOptions::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.name.clone(), r.passed()))
+        .collect()
+}
+
+/// Rewrites `tensor`'s f32 values with `change`.
+fn tamper_f32(tensor: &mut Tensor, change: impl Fn(usize, f32) -> f32) {
+    let values = Dtype::F32.decode(&tensor.bytes);
+    let changed: Vec<f32> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| change(i, v))
+        .collect();
+    tensor.bytes = Dtype::F32.encode(&changed);
+}
+
+#[test]
+fn passes_the_clean_file_and_fails_every_tampered_tensor() {
+    let path = temp_path("tamper");
+    let clean = clean_tensors();
+    write_file(&path, &clean);
+    assert!(
+        verdicts(&path).values().all(|&passed| passed),
+        "clean file failed: {:?}",
+        verdicts(&path)
+    );
+
+    let fc = 0; // normal(std=0.02)
+    let attn = 2; // trunc_normal(std=0.02, ±0.04)
+    type Tamper = Box<dyn Fn(&mut Tensor)>;
+    let tampers: Vec<(&str, usize, Tamper)> = vec![
+        (
+            "scaled by 1.02",
+            fc,
+            Box::new(|t| tamper_f32(t, |_, v| v * 1.02)),
+        ),
+        (
+            "shifted by 0.01σ",
+            fc,
+            Box::new(|t| tamper_f32(t, |_, v| v + 0.01 * 0.02)),
+        ),
+        (
+            "another seed",
+            fc,
+            Box::new(|t| {
+                t.bytes = draw(
+                    "normal(std=0.02)",
+                    StreamId::named(12, "fc.weight"),
+                    Dtype::F32,
+                )
+            }),
+        ),
+        (
+            "another stream",
+            fc,
+            Box::new(|t| t.bytes = draw("normal(std=0.02)", StreamId::new(11, 5), Dtype::F32)),
+        ),
+        (
+            "uniform where normal was declared",
+            fc,
+            Box::new(|t| {
+                let bound = 0.02 * 3f64.sqrt();
+                t.bytes = draw(
+                    &format!("uniform(a={},b={bound})", -bound),
+                    StreamId::named(11, "fc.weight"),
+                    Dtype::F32,
+                )
+            }),
+        ),
+        (
+            "clipped at ±0.03 instead of ±0.04",
+            attn,
+            Box::new(|t| tamper_f32(t, |_, v| v.clamp(-0.03, 0.03))),
+        ),
+        (
+            "one element altered",
+            fc,
+            Box::new(|t| tamper_f32(t, |i, v| if i == 77_777 { v + 1e-3 } else { v })),
+        ),
+        // Bit 4 of the mantissa: 16 bf16 ulps, beyond the 1-ulp tolerance.
+        (
+            "one element altered in bf16",
+            3,
+            Box::new(|t| t.bytes[2 * 4242] ^= 0x10),
+        ),
+    ];
+    for (what, index, tamper) in tampers {
+        let mut tensors = clean.clone();
+        tamper(&mut tensors[index]);
+        write_file(&path, &tensors);
+        let verdicts = verdicts(&path);
+        for (name, passed) in &verdicts {
+            let tampered = name == &tensors[index].record.name;
+            assert_eq!(
+                *passed,
+                !tampered,
+                "{what}: {name} {}",
+                if tampered { "passed" } else { "failed" }
+            );
+        }
+    }
+    // The CLI agrees: exit 1 on the last tampered file, 0 on the clean one.
+    let cli = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_nninit"))
+            .arg("verify")
+            .arg(path)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(cli(&path), Some(1));
+    write_file(&path, &clean);
+    assert_eq!(cli(&path), Some(0));
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn refuses_files_it_cannot_verify() {
+    let path = temp_path("foreign");
+    // A valid safetensors file without nninit metadata.
+    let data = vec![0u8; 16];
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
+    std::fs::write(&path, safetensors::serialize([("x", view)], None).unwrap()).unwrap();
+    assert!(verify_file(&path, &VerifyOptions::default()).is_err());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nninit"))
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::write(&path, b"not a safetensors file").unwrap();
+    assert!(verify_file(&path, &VerifyOptions::default()).is_err());
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn no_false_alarms_over_200_seeds_and_uniform_p_values() {
+    let shape = [64u64, 128];
+    let n = 64 * 128;
+    for (spec, dtype) in [
+        ("uniform(a=-0.3,b=0.7)", Dtype::F32),
+        ("normal(mean=0.1,std=0.02)", Dtype::F32),
+        ("trunc_normal(std=1,a=-1,b=2)", Dtype::F32),
+        ("kaiming_normal", Dtype::Bf16),
+        ("xavier_uniform", Dtype::F16),
+    ] {
+        let plan = Init::parse(spec)
+            .unwrap()
+            .plan(&shape, &FanRule::torch())
+            .unwrap();
+        let mut p_values: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+        for seed in 0..200u64 {
+            let stream = StreamId::new(seed, 1);
+            let bytes = draw_bytes(Backend::Cpu, &plan, &shape, stream, 0..n, dtype).unwrap();
+            let claim = Claim {
+                name: "t".into(),
+                shape: shape.to_vec(),
+                spec: spec.into(),
+                layout: "torch".into(),
+                stream,
+                dtype,
+                range: None,
+                zero_row: None,
+            };
+            let report =
+                verify_values(&dtype.decode(&bytes), &claim, &VerifyOptions::default()).unwrap();
+            assert!(report.passed(), "{spec} {dtype} seed {seed}: {report:?}");
+            for test in report.tests {
+                p_values.entry(test.name).or_default().push(test.p_value);
+            }
+        }
+        assert_eq!(p_values.len(), 7, "{spec}: {:?}", p_values.keys());
+        for (test, ps) in &p_values {
+            let second = p_value_uniformity(ps, common::ALPHA).unwrap();
+            println!(
+                "{spec} {dtype} {test}: second-level p = {:.3}",
+                second.p_value
+            );
+            assert!(
+                second.passed,
+                "{spec} {dtype}: {test} p-values are not uniform (p = {:.2e})",
+                second.p_value
+            );
+        }
+    }
+}
