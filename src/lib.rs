@@ -24,6 +24,7 @@ pub mod spec;
 pub mod stats;
 pub mod stream;
 pub mod structured;
+pub mod study;
 pub mod verify;
 
 pub use dtype::Dtype;
