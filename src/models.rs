@@ -29,6 +29,13 @@ pub struct ModelTensor {
 pub const PRESETS: [&str; 4] = ["gpt2", "resnet18", "resnet50", "mlp"];
 
 /// The tensors of preset `name`, in `state_dict` order.
+///
+/// ```
+/// let gpt2 = nninit::models::preset("gpt2")?;
+/// assert_eq!(gpt2.len(), 149);
+/// assert_eq!(gpt2[0].param.name, "transformer.wte.weight");
+/// # Ok::<(), nninit::Error>(())
+/// ```
 pub fn preset(name: &str) -> Result<Vec<ModelTensor>> {
     let params = match name {
         "gpt2" => return Ok(gpt2(&Gpt2Config::default())),

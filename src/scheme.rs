@@ -207,6 +207,20 @@ fn finite(name: &str, value: f64) -> Result<f64> {
 impl Init {
     /// Parses a spec string such as `kaiming_normal(mode=fan_out, nonlinearity=relu)`, with each
     /// framework's defaults for omitted arguments.
+    ///
+    /// ```
+    /// use nninit::scheme::{Draw, FanRule, Init};
+    /// use nninit::Sampler;
+    ///
+    /// // torch.nn.init.kaiming_uniform_ on a Conv2d(64, 128, 3) weight: bound √6/√576.
+    /// let init = Init::parse("kaiming_uniform")?;
+    /// let plan = init.plan(&[128, 64, 3, 3], &FanRule::torch())?;
+    /// let Draw::Sample(Sampler::Uniform { high, .. }) = plan.draw else { unreachable!() };
+    /// assert!((high - 6f32.sqrt() / 24.0).abs() < 1e-7);
+    /// // The Rust value and the spec string map one to one.
+    /// assert_eq!(Init::parse(&init.to_string())?, init);
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
     pub fn parse(spec: &str) -> Result<Init> {
         let call = SpecCall::parse(spec)?;
         let name = call.name.as_str();

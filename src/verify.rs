@@ -422,6 +422,16 @@ fn verify_int_zeros(name: &str, record: &str, data: &[u8]) -> Result<Report> {
 }
 
 /// Verifies every tensor of a `.safetensors` file written by nninit, from its metadata.
+///
+/// ```no_run
+/// use nninit::verify::{VerifyOptions, verify_file};
+///
+/// let reports = verify_file("gpt2.safetensors".as_ref(), &VerifyOptions::default())?;
+/// for report in &reports {
+///     println!("{}: {} elements, worst |Δ| {:e}, passed {}", report.name, report.checked, report.worst_difference, report.passed());
+/// }
+/// # Ok::<(), nninit::Error>(())
+/// ```
 pub fn verify_file(path: &Path, options: &VerifyOptions) -> Result<Vec<Report>> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.display().to_string(),

@@ -7,5 +7,5 @@ mod kernels;
 pub mod orthogonal;
 pub mod sparse;
 
-pub use context::{GpuContext, request_adapter};
+pub use context::{GpuContext, request_adapter, request_device};
 pub use kernels::{Destination, FillKernels};
