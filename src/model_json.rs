@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::fans::Layout;
 use crate::layers::{self, Param, ParamInit, Recurrent};
 use crate::models::ModelTensor;
-use crate::scheme::Init;
+use crate::scheme::{FanRule, Init};
 
 /// One tensor of a model file, with its optional per-tensor dtype and layout.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +206,9 @@ fn tensor(entry: &Entry<'_>) -> Result<FileTensor> {
     } else {
         None
     };
+    // Validate the scheme against the shape now, so a bad entry is reported with its index.
+    let rule = FanRule { layout: layout.clone().unwrap_or(Layout::Torch), fan_in: None, fan_out: None };
+    init.plan(&shape, &rule).map_err(|e| entry.error("init", e.to_string()))?;
     let param = Param {
         name,
         shape,
