@@ -9,9 +9,17 @@
 override DIST: u32;
 // The 16-bit format `fill16` writes: 1 f16, 2 bf16 (`fill` always writes 32-bit words).
 override DTYPE: u32 = 1u;
+// true: every block of the window is whole (first_lane 0, count a multiple of 4) and lands on a
+// 4-element boundary of the destination (dst_offset a multiple of 4), so each block is one
+// 16-byte (f32) or 8-byte (16-bit) store through `dst4` / `dst16v`. The host splits a window
+// into such an interior and at most two partial blocks (false: element by element). A
+// software adapter runs both sides of a branch and a store lane by lane, so this variant, with
+// no per-element branch and one store per block, is most of the speed of a cheap fill there.
+override WHOLE_BLOCKS: bool = false;
 const WORKGROUP_SIZE: u32 = 256u;
 
-// Mirrored by FillParams in src/gpu/kernels.rs (uniform buffer layout, 80 bytes).
+// Mirrored by FillParams in src/gpu/kernels.rs (uniform buffer layout, 80 bytes; one such record
+// per window at 256-byte aligned dynamic offsets of one uniform buffer).
 struct FillParams {
     key: vec2<u32>,         // Philox key: the seed's low and high words
     stream: vec2<u32>,      // counter words 2 and 3: the stream's low and high words
@@ -35,6 +43,9 @@ struct FillParams {
 // 16-bit output (`fill16`): two elements per word; a word shared with another invocation or
 // with bytes outside the fill is updated half by half with atomics.
 @group(0) @binding(2) var<storage, read_write> dst16: array<atomic<u32>>;
+// The same bytes as `dst` (binding 3) or `dst16` (binding 4), for the WHOLE_BLOCKS variant.
+@group(0) @binding(3) var<storage, read_write> dst4: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> dst16v: array<vec2<u32>>;
 
 // `x` unchanged, in a form no compiler can see through (an exclusive or with a uniform that is
 // always 0). Shader compilers may rewrite float expressions inexactly: lavapipe (Mesa 22.3)
@@ -48,9 +59,11 @@ fn opaque(x: f32) -> f32 {
 const TWO_POW_M24: f32 = 5.9604644775390625e-8;
 const TWO_POW_M23: f32 = 1.1920928955078125e-7;
 
+// Integers below 2^24 become f32 exactly through i32 either way; the signed conversion is one
+// instruction on x86 (llvmpipe), the unsigned one a sequence.
 // [-1, 1): (w >> 8) * 2^-23 - 1, exact.
 fn signed_unit(w: vec4<u32>) -> vec4<f32> {
-    return vec4<f32>(w >> vec4<u32>(8u)) * TWO_POW_M23 - vec4<f32>(1.0);
+    return vec4<f32>(vec4<i32>(w >> vec4<u32>(8u))) * TWO_POW_M23 - vec4<f32>(1.0);
 }
 
 fn uniform_block(words: vec4<u32>) -> vec4<f32> {
@@ -60,8 +73,10 @@ fn uniform_block(words: vec4<u32>) -> vec4<f32> {
 
 fn normal_block(words: vec4<u32>) -> vec4<f32> {
     // (0, 1] radius uniforms from words 0 and 2, [-1, 1) angle fractions from words 1 and 3.
-    let radius_u = vec2<f32>(vec2<u32>(words.x >> 8u, words.z >> 8u) + vec2<u32>(1u)) * TWO_POW_M24;
-    let angle_t = vec2<f32>(vec2<u32>(words.y >> 8u, words.w >> 8u)) * TWO_POW_M23 - vec2<f32>(1.0);
+    let radius_u = vec2<f32>(vec2<i32>(vec2<u32>(words.x >> 8u, words.z >> 8u) + vec2<u32>(1u)))
+        * TWO_POW_M24;
+    let angle_t = vec2<f32>(vec2<i32>(vec2<u32>(words.y >> 8u, words.w >> 8u))) * TWO_POW_M23
+        - vec2<f32>(1.0);
     let r = sqrt(-2.0 * vec2<f32>(ln_unit(radius_u.x), ln_unit(radius_u.y)));
     let sc0 = sin_cos_pi(angle_t.x);
     let sc1 = sin_cos_pi(angle_t.y);
@@ -76,7 +91,7 @@ fn trunc_normal_z(word: u32) -> f32 {
     let upper = k >= params.split;
     let base = select(params.q.x, params.q.y, upper);
     let base_q = select(params.q.z, params.q.w, upper);
-    let offset = f32(select(k, 0xffffffu - k, upper)) * params.step;
+    let offset = f32(i32(select(k, 0xffffffu - k, upper))) * params.step;
     let z = probit(base + offset, base_q + offset);
     return select(z, -z, upper);
 }
@@ -142,40 +157,70 @@ fn add_u64(a: vec2<u32>, b: u32) -> vec2<u32> {
     return vec2<u32>(lo, a.y + select(0u, 1u, lo < b));
 }
 
+// Blocks per workgroup: the window's blocks split into one contiguous span per workgroup, a
+// multiple of the workgroup size. Workgroup g walks blocks [g·span, (g+1)·span) with a stride of
+// WORKGROUP_SIZE, so each pass of a workgroup writes one contiguous run of memory, and the host
+// may dispatch fewer workgroups than blocks / WORKGROUP_SIZE (a software adapter pays per
+// workgroup; each invocation then loops). The dispatch size never changes which values land
+// where: block j is always block j.
+fn group_span(n_blocks: u32, groups: u32) -> u32 {
+    return (n_blocks + groups * WORKGROUP_SIZE - 1u) / (groups * WORKGROUP_SIZE) * WORKGROUP_SIZE;
+}
+
+// The walk over the blocks of a window, shared by both entry points. Block j covers lane-space
+// positions 4j .. 4j+4; position x holds window element x - first_lane, for x in
+// [first_lane, first_lane + count).
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let n_blocks = (params.first_lane + params.count + 3u) / 4u;
-    let stride = groups.x * WORKGROUP_SIZE;
-    // Grid-stride loop: the dispatch size never changes which values land where.
-    for (var j = gid.x; j < n_blocks; j += stride) {
+fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_id: u32,
+        @builtin(num_workgroups) groups: vec3<u32>) {
+    let end = params.first_lane + params.count;
+    let n_blocks = (end + 3u) / 4u;
+    let span = group_span(n_blocks, groups.x);
+    let last = min(span * (group.x + 1u), n_blocks);
+    for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
         let block = add_u64(params.first_block, j);
         let bits = block_bits(philox4x32_10(vec4<u32>(block, params.stream), params.key));
-        for (var lane = 0u; lane < 4u; lane++) {
-            // Window-local index of this lane's element; lanes outside the window are skipped.
-            let local = 4u * j + lane - params.first_lane;
-            if 4u * j + lane >= params.first_lane && local < params.count {
-                dst[params.dst_offset + local] = bits[lane];
+        if WHOLE_BLOCKS {
+            dst4[(params.dst_offset >> 2u) + j] = bits;
+        } else {
+            let start = 4u * j;
+            // Lanes outside the window are skipped.
+            for (var lane = 0u; lane < 4u; lane++) {
+                let x = start + lane;
+                if x >= params.first_lane && x < end {
+                    dst[params.dst_offset + x - params.first_lane] = bits[lane];
+                }
             }
         }
     }
 }
 
 // The same walk for 16-bit output: element `local` of the window is half `dst_offset + local`
-// of `dst16` (the low half of a word first). Two halves of one word written by this block are
-// stored together; a lone half (a word shared with the neighbouring block, or with bytes outside
-// the fill) is cleared and set with atomicAnd/atomicOr, which never touch the other half.
+// of `dst16` (the low half of a word first). WHOLE_BLOCKS: each block is one 8-byte store;
+// otherwise two halves of one word written by this block are stored together, and a lone
+// half (a word shared with the neighbouring block, or with bytes outside the fill) is cleared and
+// set with atomicAnd/atomicOr, which never touch the other half.
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn fill16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let n_blocks = (params.first_lane + params.count + 3u) / 4u;
-    let stride = groups.x * WORKGROUP_SIZE;
-    for (var j = gid.x; j < n_blocks; j += stride) {
+fn fill16(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_id: u32,
+          @builtin(num_workgroups) groups: vec3<u32>) {
+    let end = params.first_lane + params.count;
+    let n_blocks = (end + 3u) / 4u;
+    let span = group_span(n_blocks, groups.x);
+    let last = min(span * (group.x + 1u), n_blocks);
+    for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
         let block = add_u64(params.first_block, j);
         let halves = half_bits(block_values(philox4x32_10(vec4<u32>(block, params.stream), params.key)));
+        if WHOLE_BLOCKS {
+            dst16v[(params.dst_offset >> 2u) + j] =
+                vec2<u32>(halves.x | (halves.y << 16u), halves.z | (halves.w << 16u));
+            continue;
+        }
+        let start = 4u * j;
         var lane = 0u;
         while lane < 4u {
-            let element = 4u * j + lane;
-            let local = element - params.first_lane;
-            if element >= params.first_lane && local < params.count {
+            let x = start + lane;
+            if x >= params.first_lane && x < end {
+                let local = x - params.first_lane;
                 let h = params.dst_offset + local;
                 let word = h >> 1u;
                 if (h & 1u) == 0u && lane < 3u && local + 1u < params.count {

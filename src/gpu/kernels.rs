@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 use crate::sampler::{KernelDist, Prepared, Sampler};
 use crate::stream::StreamId;
 
+/// Philox's 32×32 → 64-bit product with one u64 multiply, replacing the 16-bit-limb `mul_wide` of
+/// `philox.wgsl` on devices with `SHADER_INT64`.
+const MUL_WIDE_INT64: &str = include_str!("../../shaders/mul_wide_int64.wgsl");
 const FILL_SHADER: &str = concat!(
     include_str!("../../shaders/philox.wgsl"),
     include_str!("../../shaders/math.wgsl"),
@@ -19,8 +22,21 @@ const KAT_SHADER: &str = concat!(
     include_str!("../../shaders/philox.wgsl"),
     include_str!("../../shaders/philox_kat.wgsl")
 );
+/// Size of one window's parameters in the uniform buffer (`FillParams`).
+const PARAMS_SIZE: u64 = std::mem::size_of::<FillParams>() as u64;
 /// Must match `WORKGROUP_SIZE` in `shaders/fill.wgsl`.
 const WORKGROUP_SIZE: u32 = 256;
+/// Most workgroups one window dispatches; each invocation loops over the window's blocks beyond
+/// that (`group_span` in `shaders/fill.wgsl`). Measured on lavapipe (2 cores, 16M f32 elements,
+/// CPU time per fill, element-by-element kernel): a cap of 1024 takes 42/79/91 ms for
+/// constant/uniform/normal, against 62/132/161 ms with one workgroup per 256 blocks (16384
+/// workgroups) and 101/139/146 ms with 256. A real GPU still gets 262144 invocations.
+const MAX_GROUPS: u64 = 1024;
+/// Blocks each invocation handles at least (fewer workgroups for small fills): a software
+/// adapter pays per workgroup. Measured on lavapipe, the 300-tensor benchmark model
+/// (`nninit::bench::model_tensor_sizes`, 1.4e8 normal f32 elements in one batch) took 888 ms of
+/// CPU with 1, 709 with 4 and 635 with 16 (one fill of the same total: 632-642).
+const BLOCKS_PER_INVOCATION: u64 = 16;
 /// Cap on elements per window so that `4 * block + lane` never overflows u32 in the kernel.
 const MAX_WINDOW_ELEMENTS: u64 = 1 << 30;
 
@@ -33,6 +49,22 @@ pub struct Destination<'a> {
     pub buffer: &'a wgpu::Buffer,
     /// Byte offset of the first element written.
     pub byte_offset: u64,
+}
+
+/// One fill of a batch ([`FillKernels::record_fill_batch`]): elements `elements` of `sampler`
+/// drawn from `stream` into `dst`, as `dtype`.
+#[derive(Debug, Clone)]
+pub struct FillRequest<'a> {
+    /// Where the elements go.
+    pub dst: Destination<'a>,
+    /// What they are drawn from.
+    pub sampler: Sampler,
+    /// The tensor's stream.
+    pub stream: StreamId,
+    /// Which elements of the tensor.
+    pub elements: Range<u64>,
+    /// Output type.
+    pub dtype: Dtype,
 }
 
 /// Mirrors `FillParams` in `shaders/fill.wgsl` (uniform address space: `p` and `q` at 16-byte
@@ -71,16 +103,24 @@ const DISTS16: [KernelDist; 4] = [
 #[derive(Debug)]
 pub struct FillKernels {
     module: wgpu::ShaderModule,
-    /// Params at binding 0, 32-bit destination at binding 1.
+    /// Whether `module` multiplies with u64 (`SHADER_INT64`) rather than 16-bit limbs.
+    int64: bool,
+    /// Bound as the whole-block view of windows that cannot use it (too small or misaligned);
+    /// never written.
+    spare: wgpu::Buffer,
+    /// Params at binding 0 (dynamic offset), 32-bit destination at binding 1, its vec4 view at 3.
     layout: wgpu::BindGroupLayout,
-    /// Params at binding 0, 16-bit (atomic) destination at binding 2.
+    /// Params at binding 0 (dynamic offset), 16-bit (atomic) destination at binding 2, its vec2
+    /// view at 4.
     layout16: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipeline_layout16: wgpu::PipelineLayout,
-    /// Entry point `fill`, indexed by `KernelDist as usize`.
-    pipelines: [OnceLock<wgpu::ComputePipeline>; 5],
-    /// Entry point `fill16`: `[f16, bf16]`, then indexed as `DISTS16`.
-    pipelines16: [[OnceLock<wgpu::ComputePipeline>; 4]; 2],
+    /// Entry point `fill`, `[element by element, WHOLE_BLOCKS]`, then indexed by
+    /// `KernelDist as usize`.
+    pipelines: [[OnceLock<wgpu::ComputePipeline>; 5]; 2],
+    /// Entry point `fill16`, `[element by element, WHOLE_BLOCKS]`, `[f16, bf16]`, then indexed as
+    /// `DISTS16`.
+    pipelines16: [[[OnceLock<wgpu::ComputePipeline>; 4]; 2]; 2],
     kat_pipeline: OnceLock<wgpu::ComputePipeline>,
 }
 
@@ -97,27 +137,52 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// One bound window of one fill: its parameters and where they and the destination are bound.
+struct Window<'a> {
+    params: FillParams,
+    dist: KernelDist,
+    dtype: Dtype,
+    buffer: &'a wgpu::Buffer,
+    bind_start: u64,
+    bind_size: u64,
+    /// Every block whole and aligned: the WHOLE_BLOCKS kernel, the destination bound through
+    /// its 4-element view (`bind_size` is then a multiple of 4 elements).
+    whole: bool,
+    groups: u32,
+}
+
 impl FillKernels {
-    /// Compiles the fill shader for `device`; pipelines are created on first use.
+    /// Compiles the fill shader for `device`; pipelines are created on first use. Where the
+    /// device has [`wgpu::Features::SHADER_INT64`] enabled, Philox multiplies with u64 (on
+    /// llvmpipe one `vpmuludq`), elsewhere with 16-bit limbs; the words are the same.
     pub fn new(device: &wgpu::Device) -> Self {
         let params_entry = wgpu::BindGroupLayoutEntry {
             binding: 0,
             visibility: wgpu::ShaderStages::COMPUTE,
             ty: wgpu::BindingType::Buffer {
                 ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: false,
-                min_binding_size: None,
+                has_dynamic_offset: true,
+                min_binding_size: wgpu::BufferSize::new(PARAMS_SIZE),
             },
             count: None,
         };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("nninit fill"),
-            entries: &[params_entry, storage_entry(1, false)],
+            entries: &[
+                params_entry,
+                storage_entry(1, false),
+                storage_entry(3, false),
+            ],
         });
         let layout16 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("nninit fill16"),
-            entries: &[params_entry, storage_entry(2, false)],
+            entries: &[
+                params_entry,
+                storage_entry(2, false),
+                storage_entry(4, false),
+            ],
         });
+        let int64 = device.features().contains(wgpu::Features::SHADER_INT64);
         let pipeline_layout = |layout: &wgpu::BindGroupLayout| {
             device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some("nninit fill"),
@@ -127,12 +192,20 @@ impl FillKernels {
         };
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("nninit fill"),
-            source: wgpu::ShaderSource::Wgsl(FILL_SHADER.into()),
+            source: wgpu::ShaderSource::Wgsl(Self::with_mul_wide(int64, FILL_SHADER).into()),
+        });
+        let spare = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("nninit fill spare"),
+            size: 16,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
         });
         Self {
             pipeline_layout: pipeline_layout(&layout),
             pipeline_layout16: pipeline_layout(&layout16),
             module,
+            int64,
+            spare,
             layout,
             layout16,
             pipelines: Default::default(),
@@ -141,16 +214,42 @@ impl FillKernels {
         }
     }
 
-    /// The pipeline drawing `dist` as `dtype`, created on first use.
+    /// `shader` (which contains `philox.wgsl`) with the u64 `mul_wide` in place of the 16-bit-limb
+    /// one when `int64`.
+    fn with_mul_wide(int64: bool, shader: &str) -> String {
+        const BEGIN: &str = "// BEGIN mul_wide\n";
+        const END: &str = "// END mul_wide\n";
+        match (int64, shader.find(BEGIN), shader.find(END)) {
+            (true, Some(begin), Some(end)) => {
+                format!(
+                    "{}{MUL_WIDE_INT64}{}",
+                    &shader[..begin],
+                    &shader[end + END.len()..]
+                )
+            }
+            _ => shader.to_string(),
+        }
+    }
+
+    /// Whether the kernels multiply with u64 (the device has `SHADER_INT64`) rather than with
+    /// 16-bit limbs. The values are the same either way.
+    pub fn uses_int64(&self) -> bool {
+        self.int64
+    }
+
+    /// The pipeline drawing `dist` as `dtype`, element by element or (`whole`) block by block,
+    /// created on first use.
     fn pipeline(
         &self,
         device: &wgpu::Device,
         dist: KernelDist,
         dtype: Dtype,
+        whole: bool,
     ) -> &wgpu::ComputePipeline {
+        let variant = usize::from(whole);
         let (cell, entry_point, layout, dtype_constant) = match dtype {
             Dtype::F32 => (
-                &self.pipelines[dist as usize],
+                &self.pipelines[variant][dist as usize],
                 "fill",
                 &self.pipeline_layout,
                 1.0,
@@ -162,7 +261,7 @@ impl FillKernels {
                     .expect("raw words are only written as u32");
                 let bf16 = dtype == Dtype::Bf16;
                 (
-                    &self.pipelines16[usize::from(bf16)][index],
+                    &self.pipelines16[variant][usize::from(bf16)][index],
                     "fill16",
                     &self.pipeline_layout16,
                     if bf16 { 2.0 } else { 1.0 },
@@ -176,7 +275,11 @@ impl FillKernels {
                 module: &self.module,
                 entry_point: Some(entry_point),
                 compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &[("DIST", f64::from(dist as u32)), ("DTYPE", dtype_constant)],
+                    constants: &[
+                        ("DIST", f64::from(dist as u32)),
+                        ("DTYPE", dtype_constant),
+                        ("WHOLE_BLOCKS", if whole { 1.0 } else { 0.0 }),
+                    ],
                     zero_initialize_workgroup_memory: false,
                 },
                 cache: None,
@@ -224,6 +327,34 @@ impl FillKernels {
         self.record(device, encoder, dst, &prepared, dtype, stream, elements)
     }
 
+    /// Records every fill of `requests` into `encoder`, in one compute pass with one uniform
+    /// buffer for all their parameters (one dynamic offset per bound window): the way to
+    /// initialize many tensors with few submits. Each request is validated first, as
+    /// [`FillKernels::record_fill_dtype`] does; nothing is recorded if any is invalid. Values
+    /// are exactly those of filling each request alone.
+    pub fn record_fill_batch(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        requests: &[FillRequest<'_>],
+    ) -> Result<()> {
+        let mut windows = Vec::new();
+        for r in requests {
+            let prepared = r.sampler.prepare(r.dtype)?;
+            self.windows(
+                device,
+                r.dst,
+                &prepared,
+                r.dtype,
+                r.stream,
+                r.elements.clone(),
+                &mut windows,
+            )?;
+        }
+        self.record_windows(device, encoder, &windows);
+        Ok(())
+    }
+
     /// Records into `encoder` a copy of raw words `elements` of `stream` into `dst` (u32 each).
     pub fn record_words(
         &self,
@@ -255,30 +386,35 @@ impl FillKernels {
         stream: StreamId,
         elements: Range<u64>,
     ) -> Result<()> {
+        let mut windows = Vec::new();
+        self.windows(device, dst, prepared, dtype, stream, elements, &mut windows)?;
+        self.record_windows(device, encoder, &windows);
+        Ok(())
+    }
+
+    /// Validates a fill and appends its bound windows to `out`. Tensors larger than the device's
+    /// binding limit take several windows, each bound from an aligned byte at or below its first
+    /// element (the kernel skips the lead) and carrying its counter offset.
+    #[allow(clippy::too_many_arguments)]
+    fn windows<'a>(
+        &self,
+        device: &wgpu::Device,
+        dst: Destination<'a>,
+        prepared: &Prepared,
+        dtype: Dtype,
+        stream: StreamId,
+        elements: Range<u64>,
+        out: &mut Vec<Window<'a>>,
+    ) -> Result<()> {
         let size = dtype.size_bytes() as u64;
         let len = checked_destination(dst, &elements, size)?;
-        if len == 0 {
-            return Ok(());
-        }
         let limits = device.limits();
         let align = u64::from(limits.min_storage_buffer_offset_alignment);
-        let max_binding = limits.max_storage_buffer_binding_size & !3;
+        let max_binding = limits.max_storage_buffer_binding_size & !15;
         let key = crate::stream::key(stream.seed);
         let stream_words = [stream.stream as u32, (stream.stream >> 32) as u32];
-        let pipeline = self.pipeline(device, prepared.dist, dtype);
-        let (layout, binding) = match dtype {
-            Dtype::F32 => (&self.layout, 1),
-            Dtype::F16 | Dtype::Bf16 => (&self.layout16, 2),
-        };
-
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("nninit fill"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
         let mut done = 0u64;
         while done < len {
-            // Bind from the aligned byte at or below the next element; the kernel skips the lead.
             let byte = dst.byte_offset + size * done;
             let bind_start = byte - byte % align;
             let lead = byte - bind_start;
@@ -286,53 +422,147 @@ impl FillKernels {
                 .min((max_binding - lead) / size)
                 .min(MAX_WINDOW_ELEMENTS);
             let first = elements.start + done;
-            let first_block = first / 4;
-            let window = FillParams {
-                key,
-                stream: stream_words,
-                first_block: [first_block as u32, (first_block >> 32) as u32],
-                first_lane: (first % 4) as u32,
-                count: count as u32,
-                dst_offset: (lead / size) as u32,
-                split: prepared.split,
-                step: prepared.step,
-                zero: 0,
-                p: prepared.p,
-                q: prepared.q,
+            let dst_offset = lead / size;
+            // Element i of the window lands at destination index dst_offset + i. When lane 0 of
+            // every block lands on a multiple of 4 (element index ≡ destination index mod 4),
+            // the whole blocks go to the WHOLE_BLOCKS kernel and at most two partial blocks,
+            // head and tail, element by element; otherwise the whole window element by element.
+            let mut pieces = [(0u64, count, false); 3];
+            let mut n_pieces = 1;
+            if dst_offset % 4 == first % 4 {
+                let head = ((4 - first % 4) % 4).min(count);
+                let body = (count - head) / 4 * 4;
+                let tail = count - head - body;
+                n_pieces = 0;
+                for (start, n, whole) in [
+                    (0, head, false),
+                    (head, body, true),
+                    (head + body, tail, false),
+                ] {
+                    if n > 0 {
+                        pieces[n_pieces] = (start, n, whole);
+                        n_pieces += 1;
+                    }
+                }
+            }
+            for &(start, n, whole) in &pieces[..n_pieces] {
+                let first = first + start;
+                let first_block = first / 4;
+                let first_lane = (first % 4) as u32;
+                let blocks = (u64::from(first_lane) + n).div_ceil(4);
+                let groups = blocks
+                    .div_ceil(u64::from(WORKGROUP_SIZE) * BLOCKS_PER_INVOCATION)
+                    .min(u64::from(limits.max_compute_workgroups_per_dimension))
+                    .min(MAX_GROUPS);
+                let piece_lead = lead + size * start;
+                out.push(Window {
+                    params: FillParams {
+                        key,
+                        stream: stream_words,
+                        first_block: [first_block as u32, (first_block >> 32) as u32],
+                        first_lane,
+                        count: n as u32,
+                        dst_offset: (piece_lead / size) as u32,
+                        split: prepared.split,
+                        step: prepared.step,
+                        zero: 0,
+                        p: prepared.p,
+                        q: prepared.q,
+                    },
+                    dist: prepared.dist,
+                    dtype,
+                    buffer: dst.buffer,
+                    bind_start,
+                    // Whole words: a 16-bit window may end in the middle of one.
+                    bind_size: (piece_lead + size * n).next_multiple_of(4),
+                    whole,
+                    groups: groups as u32,
+                });
+            }
+            done += count;
+        }
+        Ok(())
+    }
+
+    /// Records `windows` into one compute pass, their parameters in one uniform buffer.
+    fn record_windows(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        windows: &[Window<'_>],
+    ) {
+        if windows.is_empty() {
+            return;
+        }
+        let stride = PARAMS_SIZE.next_multiple_of(u64::from(
+            device.limits().min_uniform_buffer_offset_alignment,
+        ));
+        let mut contents = vec![0u8; stride as usize * windows.len()];
+        for (record, window) in contents.chunks_exact_mut(stride as usize).zip(windows) {
+            record[..PARAMS_SIZE as usize].copy_from_slice(bytemuck::bytes_of(&window.params));
+        }
+        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("nninit fill params"),
+            contents: &contents,
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("nninit fill"),
+            timestamp_writes: None,
+        });
+        let mut current: Option<(KernelDist, Dtype, bool)> = None;
+        for (index, window) in windows.iter().enumerate() {
+            let kind = (window.dist, window.dtype, window.whole);
+            if current != Some(kind) {
+                pass.set_pipeline(self.pipeline(device, window.dist, window.dtype, window.whole));
+                current = Some(kind);
+            }
+            let (layout, binding, whole_binding) = match window.dtype {
+                Dtype::F32 => (&self.layout, 1, 3),
+                Dtype::F16 | Dtype::Bf16 => (&self.layout16, 2, 4),
             };
-            let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("nninit fill params"),
-                contents: bytemuck::bytes_of(&window),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
+            let whole = if window.whole {
+                wgpu::BufferBinding {
+                    buffer: window.buffer,
+                    offset: window.bind_start,
+                    size: wgpu::BufferSize::new(window.bind_size),
+                }
+            } else {
+                wgpu::BufferBinding {
+                    buffer: &self.spare,
+                    offset: 0,
+                    size: None,
+                }
+            };
             let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("nninit fill"),
                 layout,
                 entries: &[
                     wgpu::BindGroupEntry {
                         binding: 0,
-                        resource: uniform.as_entire_binding(),
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &uniform,
+                            offset: 0,
+                            size: wgpu::BufferSize::new(PARAMS_SIZE),
+                        }),
                     },
                     wgpu::BindGroupEntry {
                         binding,
                         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                            buffer: dst.buffer,
-                            offset: bind_start,
-                            // Whole words: a 16-bit window may end in the middle of one.
-                            size: wgpu::BufferSize::new((lead + size * count).next_multiple_of(4)),
+                            buffer: window.buffer,
+                            offset: window.bind_start,
+                            size: wgpu::BufferSize::new(window.bind_size),
                         }),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: whole_binding,
+                        resource: wgpu::BindingResource::Buffer(whole),
                     },
                 ],
             });
-            let blocks = (u64::from(window.first_lane) + count).div_ceil(4);
-            let groups = blocks
-                .div_ceil(u64::from(WORKGROUP_SIZE))
-                .min(u64::from(limits.max_compute_workgroups_per_dimension));
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(groups as u32, 1, 1);
-            done += count;
+            pass.set_bind_group(0, &bind_group, &[(index as u64 * stride) as u32]);
+            pass.dispatch_workgroups(window.groups, 1, 1);
         }
-        Ok(())
     }
 
     /// Records Philox4x32-10 of each `(counter, key)` in `inputs` (a storage buffer of 32-byte
@@ -348,7 +578,9 @@ impl FillKernels {
         let kat_pipeline = self.kat_pipeline.get_or_init(|| {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some("nninit philox_kat"),
-                source: wgpu::ShaderSource::Wgsl(KAT_SHADER.into()),
+                source: wgpu::ShaderSource::Wgsl(
+                    Self::with_mul_wide(self.int64, KAT_SHADER).into(),
+                ),
             });
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some("nninit philox_kat"),

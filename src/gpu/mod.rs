@@ -8,4 +8,4 @@ pub mod orthogonal;
 pub mod sparse;
 
 pub use context::{GpuContext, request_adapter, request_device};
-pub use kernels::{Destination, FillKernels};
+pub use kernels::{Destination, FillKernels, FillRequest};
