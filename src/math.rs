@@ -159,15 +159,30 @@ pub fn probit(p: f32, q: f32) -> f32 {
     let s = w.sqrt();
     let central = w < 4.0;
     let near = s < 4.0;
-    let (piece, t) = if central {
-        (0, w - 2.0)
+    let t = if central {
+        w - 2.0
     } else if near {
-        (1, s - 3.0)
+        s - 3.0
     } else {
-        (2, s - PROBIT_FAR_CENTRE)
+        s - PROBIT_FAR_CENTRE
     };
+    // Horner over the chosen piece, its coefficients picked by selects (as the WGSL does), so
+    // that a loop of probits vectorizes; the same operations as `horner` on that piece.
+    let coeff = |k: usize| {
+        f32::from_bits(if central {
+            PROBIT_COEFFS[0][k]
+        } else if near {
+            PROBIT_COEFFS[1][k]
+        } else {
+            PROBIT_COEFFS[2][k]
+        })
+    };
+    let mut acc = coeff(9);
+    for k in (0..9).rev() {
+        acc = acc * t + coeff(k);
+    }
     let factor = if central { 2.0 * q } else { -1.0 };
-    factor * horner(&PROBIT_COEFFS[piece], t)
+    factor * acc
 }
 
 // ---------------------------------------------------------------------------------------------

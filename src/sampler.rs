@@ -319,6 +319,16 @@ impl Prepared {
         }
     }
 
+    /// Whether this is the truncated normal.
+    pub(crate) fn is_trunc_normal(&self) -> bool {
+        self.dist == KernelDist::TruncNormal
+    }
+
+    /// Whether the sampler uses the stream's words (all but constant).
+    pub(crate) fn draws_words(&self) -> bool {
+        self.dist != KernelDist::Constant
+    }
+
     /// The four elements of block `words` in f32, exactly as the kernel computes them (before
     /// any rounding to a 16-bit dtype).
     #[inline(always)]
@@ -361,6 +371,66 @@ impl Prepared {
     #[inline(always)]
     pub fn block_bits(&self, words: [u32; 4], dtype: Dtype) -> [u32; 4] {
         self.block_values(words).map(|v| dtype.bits_of(v))
+    }
+}
+
+/// Blocks per batch of the vectorized CPU path ([`Prepared::batch_values`]).
+pub(crate) const BATCH: usize = 16;
+
+impl Prepared {
+    /// The elements of `BATCH` consecutive blocks, given their words in structure-of-arrays form
+    /// (`words[k][l]` is word `k` of block `l`), in element order: `out[4l + k]` is element `k`
+    /// of block `l`. Bit-identical to [`Prepared::block_values`] block by block (the same
+    /// operations on each lane; Rust never fuses or reassociates them), arranged so that each
+    /// step is one loop over the lanes that LLVM vectorizes.
+    #[inline(always)]
+    pub(crate) fn batch_values(&self, words: &[[u32; BATCH]; 4], out: &mut [f32; 4 * BATCH]) {
+        let [p0, p1, p2, p3] = self.p;
+        // `clamp` as `f32::clamp` computes it (a zero keeps its sign), as compare-and-select.
+        let clamp = |x: f32| {
+            if x < p2 {
+                p2
+            } else if x > p3 {
+                p3
+            } else {
+                x
+            }
+        };
+        let mut z = [[0f32; BATCH]; 4];
+        match self.dist {
+            KernelDist::Uniform => {
+                for k in 0..4 {
+                    for l in 0..BATCH {
+                        z[k][l] = clamp(p0 + p1 * signed_unit(words[k][l]));
+                    }
+                }
+            }
+            KernelDist::Normal => {
+                for pair in [0, 2] {
+                    for l in 0..BATCH {
+                        let (a, b) = box_muller(words[pair][l], words[pair + 1][l]);
+                        z[pair][l] = p0 + p1 * a;
+                        z[pair + 1][l] = p0 + p1 * b;
+                    }
+                }
+            }
+            KernelDist::TruncNormal => {
+                for k in 0..4 {
+                    for l in 0..BATCH {
+                        z[k][l] = clamp(p0 + p1 * self.trunc_normal_z(words[k][l]));
+                    }
+                }
+            }
+            KernelDist::Constant | KernelDist::Words => {
+                out.fill(p0);
+                return;
+            }
+        }
+        for l in 0..BATCH {
+            for k in 0..4 {
+                out[4 * l + k] = z[k][l];
+            }
+        }
     }
 }
 
