@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::draw::{Backend, draw_bytes};
+use crate::draw::{Backend, DrawItem, Drawer, GPU_BATCH_BYTES};
 use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::fans::Layout;
@@ -237,19 +237,46 @@ pub fn run(
     // Running sums per spec: (count, sum, sum of squares).
     let mut moments: Vec<(f64, f64, f64)> = Vec::new();
     let start = Instant::now();
+    let mut drawer = Drawer::new(backend);
+    let mut drawn_ahead: std::collections::HashMap<usize, Vec<u8>> = Default::default();
     write(out, &records, &extra, |index| {
         let tensor = &planned[index];
         let drawn = Instant::now();
         let bytes = match (&tensor.plan, tensor.dtype) {
             (Some(plan), Some(dtype)) => {
-                let mut bytes = draw_bytes(
-                    backend,
-                    plan,
-                    &tensor.full_shape,
-                    tensor.record.stream,
-                    tensor.range.0..tensor.range.1,
-                    dtype,
-                )?;
+                if !drawn_ahead.contains_key(&index) {
+                    // Draw this tensor and the next ones up to one GPU batch in one go: one
+                    // submit and one readback for many small tensors.
+                    let mut items = Vec::new();
+                    let mut bytes = 0u64;
+                    for (ahead, next) in planned.iter().enumerate().skip(index) {
+                        let (Some(plan), Some(dtype)) = (&next.plan, next.dtype) else {
+                            continue;
+                        };
+                        let size =
+                            (next.range.1 - next.range.0).saturating_mul(dtype.size_bytes() as u64);
+                        if !items.is_empty() && bytes.saturating_add(size) > GPU_BATCH_BYTES {
+                            break;
+                        }
+                        bytes = bytes.saturating_add(size);
+                        items.push((
+                            ahead,
+                            DrawItem {
+                                plan,
+                                shape: &next.full_shape,
+                                stream: next.record.stream,
+                                range: next.range.0..next.range.1,
+                                dtype,
+                            },
+                        ));
+                    }
+                    let draws: Vec<DrawItem<'_>> =
+                        items.iter().map(|(_, item)| item.clone()).collect();
+                    for ((ahead, _), bytes) in items.iter().zip(drawer.draw_batch(&draws)?) {
+                        drawn_ahead.insert(*ahead, bytes);
+                    }
+                }
+                let mut bytes = drawn_ahead.remove(&index).unwrap_or_default();
                 if let Some(row) = tensor.record.zero_row {
                     zero_row(&mut bytes, row, &tensor.full_shape, tensor.range, dtype);
                 }
