@@ -71,6 +71,14 @@ fn bias_init(fan_in: u64) -> Init {
     }
 }
 
+/// `a × b`, or an error naming `what` when the product does not fit in u64.
+fn product(what: &str, a: u64, b: u64) -> Result<u64> {
+    a.checked_mul(b).ok_or_else(|| Error::invalid(what, format!("{a} × {b}"), "sizes whose product fits in u64"))
+}
+
+/// Most recurrent layers one entry may stack (each adds 2–4 tensors).
+pub const MAX_RECURRENT_LAYERS: u64 = 1024;
+
 fn positive(name: &str, value: u64) -> Result<u64> {
     if value == 0 {
         Err(Error::invalid(name, value, "must be ≥ 1"))
@@ -139,7 +147,7 @@ pub fn conv(
     } else {
         (out_channels, in_channels / groups)
     };
-    let receptive: u64 = kernel.iter().product();
+    let receptive = kernel.iter().try_fold(1u64, |n, &k| product("kernel", n, k))?;
     let mut shape = vec![dim0, dim1];
     shape.extend_from_slice(kernel);
     let mut params = vec![param(prefix, "weight", shape, kaiming_uniform_sqrt5())];
@@ -148,7 +156,7 @@ pub fn conv(
             prefix,
             "bias",
             vec![out_channels],
-            bias_init(dim1 * receptive),
+            bias_init(product("fan_in", dim1, receptive)?),
         ));
     }
     Ok(params)
@@ -222,36 +230,41 @@ pub fn recurrent(
         &[""]
     };
     let mut params = Vec::new();
+    if num_layers > MAX_RECURRENT_LAYERS {
+        return Err(Error::invalid("num_layers", num_layers, format!("at most {MAX_RECURRENT_LAYERS}")));
+    }
+    let rows = product("hidden_size", gates, hidden)?;
+    let stacked_input = product("hidden_size", hidden, directions.len() as u64)?;
     for layer in 0..num_layers {
         let layer_input = if layer == 0 {
             input
         } else {
-            hidden * directions.len() as u64
+            stacked_input
         };
         for suffix in directions {
             params.push(param(
                 prefix,
                 &format!("weight_ih_l{layer}{suffix}"),
-                vec![gates * hidden, layer_input],
+                vec![rows, layer_input],
                 init.clone(),
             ));
             params.push(param(
                 prefix,
                 &format!("weight_hh_l{layer}{suffix}"),
-                vec![gates * hidden, hidden],
+                vec![rows, hidden],
                 init.clone(),
             ));
             if bias {
                 params.push(param(
                     prefix,
                     &format!("bias_ih_l{layer}{suffix}"),
-                    vec![gates * hidden],
+                    vec![rows],
                     init.clone(),
                 ));
                 params.push(param(
                     prefix,
                     &format!("bias_hh_l{layer}{suffix}"),
-                    vec![gates * hidden],
+                    vec![rows],
                     init.clone(),
                 ));
             }
@@ -296,6 +309,7 @@ pub fn multihead_attention(
     bias: bool,
 ) -> Result<Vec<Param>> {
     positive("num_heads", num_heads)?;
+    let in_proj_rows = product("embed_dim", 3, embed_dim)?;
     if !embed_dim.is_multiple_of(num_heads) {
         return Err(Error::invalid(
             "num_heads",
@@ -306,14 +320,14 @@ pub fn multihead_attention(
     let mut params = vec![param(
         prefix,
         "in_proj_weight",
-        vec![3 * embed_dim, embed_dim],
+        vec![in_proj_rows, embed_dim],
         Init::XavierUniform { gain: 1.0 },
     )];
     if bias {
         params.push(param(
             prefix,
             "in_proj_bias",
-            vec![3 * embed_dim],
+            vec![in_proj_rows],
             Init::Zeros,
         ));
     }

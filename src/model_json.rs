@@ -365,6 +365,11 @@ mod tests {
             r#"[{"layer": "conv2d", "name": "c", "in": 4, "out": 2, "kernel": [3]}]"#,
             r#"[{"layer": "conv2d", "name": "c", "in": 4, "out": 2, "kernel": 3, "groups": 3}]"#,
             r#"[{"layer": "embedding", "name": "e", "num": 4, "dim": 2, "padding_idx": 4}]"#,
+            // Found by the fuzzer: sizes whose products overflow, and unbounded stacking.
+            r#"[{"layer":"conv3d","name":"","in":3,"out":1,"kernel":9999916}]"#,
+            r#"[{"layer":"lstm","name":"r","input":1,"hidden":18446744073709551615}]"#,
+            r#"[{"layer":"multihead_attention","name":"a","embed_dim":9223372036854775807,"num_heads":1}]"#,
+            r#"[{"layer":"rnn","name":"r","input":1,"hidden":1,"num_layers":100000000000}]"#,
         ] {
             assert!(parse_model_json(bad).is_err(), "{bad} was accepted");
         }
