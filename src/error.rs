@@ -83,4 +83,34 @@ impl Error {
             reason: reason.to_string(),
         }
     }
+
+    /// Whether this is the error of a lost GPU device (`Error::Gpu` whose reason starts with
+    /// "device lost"): the handle that returned it will fail every call from now on, and the
+    /// remedy is a new one ([`crate::GpuContext::new`]).
+    pub fn is_device_lost(&self) -> bool {
+        matches!(self, Self::Gpu { reason, .. } if reason.starts_with("device lost"))
+    }
+
+    /// Whether this is a GPU out-of-memory error (an allocation the device or driver refused).
+    /// The handle usually survives it: smaller work may still succeed.
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(self, Self::Gpu { reason, .. } if reason.starts_with("Out of Memory"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_lost_and_out_of_memory_are_recognized() {
+        assert!(Error::gpu("fill", "device lost (destroyed)").is_device_lost());
+        assert!(!Error::gpu("fill", "Validation Error: x").is_device_lost());
+        assert!(!Error::invalid("device lost", 1, "x").is_device_lost());
+        let oom = Error::gpu(
+            "fill",
+            "Out of Memory: In Device::create_buffer: Not enough memory",
+        );
+        assert!(oom.is_out_of_memory() && !oom.is_device_lost());
+    }
 }
