@@ -550,24 +550,14 @@ fn adapter() -> Result<()> {
     Ok(())
 }
 
-/// Refuses an output path whose directory does not exist, before any work is done.
+/// Refuses an output path whose directory does not exist or takes no files, before any work.
 fn check_output_dir(path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "out",
-            path.display(),
-            "its directory must exist",
-        ))
-    }
+    nninit::atomic_file::check_writable(path)
 }
 
 fn main() -> ExitCode {
+    // An interrupted run removes its temporary output files (exit 130) instead of leaving them.
+    let _ = nninit::atomic_file::remove_temp_files_on_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
