@@ -65,15 +65,24 @@ fn main() -> nninit::Result<()> {
     // nninit: resolve the scheme, record the fill into the caller's encoder.
     let kernels = FillKernels::new(&device);
     let shape = [u64::from(ROWS), u64::from(COLS)];
-    let plan = Init::parse("kaiming_normal(mode=fan_in,nonlinearity=relu)")?.plan(&shape, &FanRule::torch())?;
-    let Draw::Sample(sampler) = plan.draw else { unreachable!("kaiming_normal is a sampler") };
+    let plan = Init::parse("kaiming_normal(mode=fan_in,nonlinearity=relu)")?
+        .plan(&shape, &FanRule::torch())?;
+    let Draw::Sample(sampler) = plan.draw else {
+        unreachable!("kaiming_normal is a sampler")
+    };
     let stream = StreamId::named(42, "fc.weight");
     let mut encoder = device.create_command_encoder(&Default::default());
-    let dst = Destination { buffer: &weights, byte_offset: 4 * WEIGHTS_OFFSET_FLOATS };
+    let dst = Destination {
+        buffer: &weights,
+        byte_offset: 4 * WEIGHTS_OFFSET_FLOATS,
+    };
     kernels.record_fill(&device, &mut encoder, dst, &sampler, stream, 0..n)?;
 
     // The caller's own pass reads the weights in the same encoder.
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("matvec"), source: wgpu::ShaderSource::Wgsl(MATVEC.into()) });
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("matvec"),
+        source: wgpu::ShaderSource::Wgsl(MATVEC.into()),
+    });
     let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
         label: Some("matvec"),
         layout: None,
@@ -86,9 +95,18 @@ fn main() -> nninit::Result<()> {
         label: Some("matvec"),
         layout: &pipeline.get_bind_group_layout(0),
         entries: &[
-            wgpu::BindGroupEntry { binding: 0, resource: weights.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: x_buffer.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 2, resource: y_buffer.as_entire_binding() },
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: weights.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: x_buffer.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: y_buffer.as_entire_binding(),
+            },
         ],
     });
     {
@@ -99,21 +117,40 @@ fn main() -> nninit::Result<()> {
     }
     encoder.copy_buffer_to_buffer(&y_buffer, 0, &readback, 0, 4 * u64::from(ROWS));
     queue.submit([encoder.finish()]); // one submit for both
-    readback.slice(..).map_async(wgpu::MapMode::Read, |result| result.expect("map readback"));
-    device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| nninit::Error::gpu("poll", e))?;
-    let y: Vec<f32> = bytemuck::cast_slice(&readback.slice(..).get_mapped_range().map_err(|e| nninit::Error::gpu("map", e))?).to_vec();
+    readback
+        .slice(..)
+        .map_async(wgpu::MapMode::Read, |result| result.expect("map readback"));
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| nninit::Error::gpu("poll", e))?;
+    let y: Vec<f32> = bytemuck::cast_slice(
+        &readback
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| nninit::Error::gpu("map", e))?,
+    )
+    .to_vec();
 
     // Check against the CPU reference.
     let mut reference = vec![0.0f32; n as usize];
     nninit::cpu::fill(&sampler, stream, 0, &mut reference)?;
     let worst = (0..ROWS as usize)
         .map(|r| {
-            let expected: f64 = (0..COLS as usize).map(|c| f64::from(reference[r * COLS as usize + c]) * f64::from(x[c])).sum();
+            let expected: f64 = (0..COLS as usize)
+                .map(|c| f64::from(reference[r * COLS as usize + c]) * f64::from(x[c]))
+                .sum();
             (f64::from(y[r]) - expected).abs()
         })
         .fold(0.0, f64::max);
-    println!("y = W·x for a {ROWS}×{COLS} kaiming_normal W filled at byte {}: y[0..4] = {:?}", 4 * WEIGHTS_OFFSET_FLOATS, &y[..4]);
+    println!(
+        "y = W·x for a {ROWS}×{COLS} kaiming_normal W filled at byte {}: y[0..4] = {:?}",
+        4 * WEIGHTS_OFFSET_FLOATS,
+        &y[..4]
+    );
     println!("worst |y − y_cpu| = {worst:.2e}");
-    assert!(worst < 1e-4, "GPU result differs from the CPU reference by {worst}");
+    assert!(
+        worst < 1e-4,
+        "GPU result differs from the CPU reference by {worst}"
+    );
     Ok(())
 }

@@ -24,7 +24,9 @@ fn main() -> nninit::Result<()> {
             continue; // num_batches_tracked is an int64 counter, not drawn
         };
         let plan = init.plan(&param.shape, &FanRule::torch())?;
-        let Draw::Sample(sampler) = plan.draw else { continue };
+        let Draw::Sample(sampler) = plan.draw else {
+            continue;
+        };
         let n = param.shape.iter().product::<u64>();
         let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
             label: Some(&param.name),
@@ -33,17 +35,45 @@ fn main() -> nninit::Result<()> {
             mapped_at_creation: false,
         });
         let stream = StreamId::named(seed, &param.name);
-        gpu.kernels().record_fill(gpu.device(), &mut encoder, Destination { buffer: &buffer, byte_offset: 0 }, &sampler, stream, 0..n)?;
+        gpu.kernels().record_fill(
+            gpu.device(),
+            &mut encoder,
+            Destination {
+                buffer: &buffer,
+                byte_offset: 0,
+            },
+            &sampler,
+            stream,
+            0..n,
+        )?;
         buffers.push((param, init, buffer, n));
     }
     gpu.queue().submit([encoder.finish()]);
-    println!("{:<22} {:>16} {:<58} {:>10} {:>10}", "tensor", "shape", "init", "mean", "std");
+    println!(
+        "{:<22} {:>16} {:<58} {:>10} {:>10}",
+        "tensor", "shape", "init", "mean", "std"
+    );
     for (param, init, buffer, n) in &buffers {
         let values: Vec<f32> = gpu.read_buffer(buffer, 0, 4 * n)?;
         let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / *n as f64;
-        let std = (values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / *n as f64).sqrt();
-        println!("{:<22} {:>16} {:<58} {:>+10.5} {:>10.5}", param.name, format!("{:?}", param.shape), init.to_string(), mean, std);
+        let std = (values
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / *n as f64)
+            .sqrt();
+        println!(
+            "{:<22} {:>16} {:<58} {:>+10.5} {:>10.5}",
+            param.name,
+            format!("{:?}", param.shape),
+            init.to_string(),
+            mean,
+            std
+        );
     }
-    println!("{} tensors on the GPU, initialized in one submit", buffers.len());
+    println!(
+        "{} tensors on the GPU, initialized in one submit",
+        buffers.len()
+    );
     Ok(())
 }

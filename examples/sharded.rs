@@ -10,7 +10,10 @@ use nninit::{GpuContext, Sampler, StreamId};
 
 fn main() -> nninit::Result<()> {
     let (rows, cols) = (1000u64, 384u64);
-    let sampler = Sampler::Normal { mean: 0.0, std: 0.02 };
+    let sampler = Sampler::Normal {
+        mean: 0.0,
+        std: 0.02,
+    };
     let stream = StreamId::named(1234, "blocks.0.mlp.weight");
     let workers = 4;
     let shards: Vec<Vec<f32>> = std::thread::scope(|scope| {
@@ -18,18 +21,31 @@ fn main() -> nninit::Result<()> {
             .map(|index| {
                 scope.spawn(move || -> nninit::Result<Vec<f32>> {
                     let gpu = GpuContext::new()?; // each worker opens its own device
-                    let (first, last) = Shard { index, count: workers }.rows(rows);
+                    let (first, last) = Shard {
+                        index,
+                        count: workers,
+                    }
+                    .rows(rows);
                     println!("worker {index}: rows {first}..{last}");
                     gpu.fill(&sampler, stream, first * cols..last * cols)
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("worker panicked")).collect::<nninit::Result<_>>()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker panicked"))
+            .collect::<nninit::Result<_>>()
     })?;
     let joined: Vec<f32> = shards.concat();
     let whole = GpuContext::new()?.fill(&sampler, stream, 0..rows * cols)?;
-    let identical = joined.iter().zip(&whole).all(|(a, b)| a.to_bits() == b.to_bits());
-    println!("{workers} shards concatenated: {} values, bit-identical to the unsharded fill: {identical}", joined.len());
+    let identical = joined
+        .iter()
+        .zip(&whole)
+        .all(|(a, b)| a.to_bits() == b.to_bits());
+    println!(
+        "{workers} shards concatenated: {} values, bit-identical to the unsharded fill: {identical}",
+        joined.len()
+    );
     assert!(identical && joined.len() == whole.len());
     Ok(())
 }

@@ -73,7 +73,13 @@ fn bias_init(fan_in: u64) -> Init {
 
 /// `a × b`, or an error naming `what` when the product does not fit in u64.
 fn product(what: &str, a: u64, b: u64) -> Result<u64> {
-    a.checked_mul(b).ok_or_else(|| Error::invalid(what, format!("{a} × {b}"), "sizes whose product fits in u64"))
+    a.checked_mul(b).ok_or_else(|| {
+        Error::invalid(
+            what,
+            format!("{a} × {b}"),
+            "sizes whose product fits in u64",
+        )
+    })
 }
 
 /// Most recurrent layers one entry may stack (each adds 2–4 tensors).
@@ -147,7 +153,9 @@ pub fn conv(
     } else {
         (out_channels, in_channels / groups)
     };
-    let receptive = kernel.iter().try_fold(1u64, |n, &k| product("kernel", n, k))?;
+    let receptive = kernel
+        .iter()
+        .try_fold(1u64, |n, &k| product("kernel", n, k))?;
     let mut shape = vec![dim0, dim1];
     shape.extend_from_slice(kernel);
     let mut params = vec![param(prefix, "weight", shape, kaiming_uniform_sqrt5())];
@@ -231,16 +239,16 @@ pub fn recurrent(
     };
     let mut params = Vec::new();
     if num_layers > MAX_RECURRENT_LAYERS {
-        return Err(Error::invalid("num_layers", num_layers, format!("at most {MAX_RECURRENT_LAYERS}")));
+        return Err(Error::invalid(
+            "num_layers",
+            num_layers,
+            format!("at most {MAX_RECURRENT_LAYERS}"),
+        ));
     }
     let rows = product("hidden_size", gates, hidden)?;
     let stacked_input = product("hidden_size", hidden, directions.len() as u64)?;
     for layer in 0..num_layers {
-        let layer_input = if layer == 0 {
-            input
-        } else {
-            stacked_input
-        };
+        let layer_input = if layer == 0 { input } else { stacked_input };
         for suffix in directions {
             params.push(param(
                 prefix,

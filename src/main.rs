@@ -448,13 +448,18 @@ fn init(args: InitArgs) -> Result<()> {
 
 fn study(args: StudyArgs) -> Result<()> {
     if !args.out.is_dir() {
-        return Err(Error::invalid("out", args.out.display(), "an existing directory"));
+        return Err(Error::invalid(
+            "out",
+            args.out.display(),
+            "an existing directory",
+        ));
     }
     let gpu = match args.device {
         Device::Gpu => Some(GpuContext::new()?),
         Device::Cpu => None,
     };
-    let cases = nninit::study::run_study(gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu), args.seed)?;
+    let cases =
+        nninit::study::run_study(gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu), args.seed)?;
     print!("{}", nninit::study::summary_table(&cases));
     let (json, svg) = (args.out.join("study.json"), args.out.join("study.svg"));
     nninit::study::write_json(&cases, &json)?;

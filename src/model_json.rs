@@ -207,8 +207,13 @@ fn tensor(entry: &Entry<'_>) -> Result<FileTensor> {
         None
     };
     // Validate the scheme against the shape now, so a bad entry is reported with its index.
-    let rule = FanRule { layout: layout.clone().unwrap_or(Layout::Torch), fan_in: None, fan_out: None };
-    init.plan(&shape, &rule).map_err(|e| entry.error("init", e.to_string()))?;
+    let rule = FanRule {
+        layout: layout.clone().unwrap_or(Layout::Torch),
+        fan_in: None,
+        fan_out: None,
+    };
+    init.plan(&shape, &rule)
+        .map_err(|e| entry.error("init", e.to_string()))?;
     let param = Param {
         name,
         shape,

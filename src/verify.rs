@@ -298,7 +298,12 @@ fn expected_values(
     Ok(values)
 }
 
-fn drawn_values(plan: &Plan, claim: &Claim, range: (u64, u64), indices: &[u64]) -> Result<Vec<f32>> {
+fn drawn_values(
+    plan: &Plan,
+    claim: &Claim,
+    range: (u64, u64),
+    indices: &[u64],
+) -> Result<Vec<f32>> {
     match &plan.draw {
         Draw::Sample(sampler) => {
             let prepared = sampler.prepare(claim.dtype)?;
@@ -351,11 +356,16 @@ fn battery(
         high: 1.0,
     };
     let raw: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
-    let mut tests = vec![stats::ks_one_sample(&uniforms, &unit, alpha)?, stats::anderson_darling(&uniforms, &unit, alpha)?];
+    let mut tests = vec![
+        stats::ks_one_sample(&uniforms, &unit, alpha)?,
+        stats::anderson_darling(&uniforms, &unit, alpha)?,
+    ];
     // At least five expected values per bin; too small a tensor gets no χ² test.
     let bins = CHI_SQUARED_BINS.min(uniforms.len() / 5);
     if bins >= 2 {
-        tests.push(stats::chi_squared_equiprobable(&uniforms, &unit, bins, alpha)?);
+        tests.push(stats::chi_squared_equiprobable(
+            &uniforms, &unit, bins, alpha,
+        )?);
     }
     tests.extend(stats::moment_z_tests(&raw, reference, alpha)?);
     Ok(tests)

@@ -6,8 +6,18 @@ use std::process::Command;
 fn example(name: &str) -> PathBuf {
     // target/<profile>/deps/examples-<hash> → target/<profile>/examples/<name>
     let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
-    assert!(path.exists(), "{} not built; run `cargo test` (which builds the examples)", path.display());
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} not built; run `cargo test` (which builds the examples)",
+        path.display()
+    );
     path
 }
 
@@ -15,7 +25,14 @@ fn example(name: &str) -> PathBuf {
 fn every_example_runs_and_checks_itself() {
     let out_dir = std::env::temp_dir().join(format!("nninit-examples-{}", std::process::id()));
     std::fs::create_dir_all(&out_dir).unwrap();
-    for name in ["quickstart", "cpu_only", "fill_own_buffer", "model", "sharded", "depth_study"] {
+    for name in [
+        "quickstart",
+        "cpu_only",
+        "fill_own_buffer",
+        "model",
+        "sharded",
+        "depth_study",
+    ] {
         let output = Command::new(example(name)).arg(&out_dir).output().unwrap();
         assert!(
             output.status.success(),

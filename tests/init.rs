@@ -19,14 +19,29 @@ fn temp(name: &str) -> PathBuf {
 }
 
 fn file_tensors(tensors: Vec<nninit::models::ModelTensor>) -> Vec<FileTensor> {
-    tensors.into_iter().map(|tensor| FileTensor { tensor, dtype: None, layout: None }).collect()
+    tensors
+        .into_iter()
+        .map(|tensor| FileTensor {
+            tensor,
+            dtype: None,
+            layout: None,
+        })
+        .collect()
 }
 
 /// name → (dtype, shape, bytes) of a safetensors file.
 fn read(path: &PathBuf) -> HashMap<String, (safetensors::Dtype, Vec<usize>, Vec<u8>)> {
     let bytes = std::fs::read(path).unwrap();
     let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    file.tensors().into_iter().map(|(name, view)| (name, (view.dtype(), view.shape().to_vec(), view.data().to_vec()))).collect()
+    file.tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            (
+                name,
+                (view.dtype(), view.shape().to_vec(), view.data().to_vec()),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -34,17 +49,30 @@ fn presets_match_the_real_models_state_dicts() {
     // tests/data/presets/*.json: written by scripts/preset_keys.py from the real models
     // (transformers GPT2LMHeadModel(GPT2Config()), torchvision resnet18()/resnet50()).
     for model in ["gpt2", "resnet18", "resnet50"] {
-        let path = format!("{}/tests/data/presets/{model}.json", env!("CARGO_MANIFEST_DIR"));
-        let real: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let path = format!(
+            "{}/tests/data/presets/{model}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let real: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let ours = preset(model).unwrap();
         let real = real.as_array().unwrap();
         assert_eq!(ours.len(), real.len(), "{model}: tensor count");
         for (tensor, entry) in ours.iter().zip(real) {
             let param = &tensor.param;
             assert_eq!(param.name, entry["name"], "{model}");
-            let shape: Vec<u64> = entry["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap()).collect();
+            let shape: Vec<u64> = entry["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap())
+                .collect();
             assert_eq!(param.shape, shape, "{model}: {}", param.name);
-            let dtype = if param.init == ParamInit::ZeroI64 { "I64" } else { "F32" };
+            let dtype = if param.init == ParamInit::ZeroI64 {
+                "I64"
+            } else {
+                "F32"
+            };
             assert_eq!(dtype, entry["dtype"], "{model}: {}", param.name);
         }
     }
@@ -53,19 +81,31 @@ fn presets_match_the_real_models_state_dicts() {
 #[test]
 fn resnet18_follows_torchvisions_recipe_and_verifies() {
     let path = temp("resnet18.safetensors");
-    let job = InitJob { tensors: file_tensors(preset("resnet18").unwrap()), seed: 7, dtype: Dtype::F32, shard: None };
+    let job = InitJob {
+        tensors: file_tensors(preset("resnet18").unwrap()),
+        seed: 7,
+        dtype: Dtype::F32,
+        shard: None,
+    };
     let summary = run(Backend::Gpu(common::gpu()), &job, &path, |_, _| {}).unwrap();
     assert_eq!(summary.tensors, 122);
     let tensors = read(&path);
     for (name, (dtype, shape, bytes)) in &tensors {
         if name.ends_with("num_batches_tracked") {
-            assert_eq!((*dtype, shape.len(), bytes.as_slice()), (safetensors::Dtype::I64, 0, &[0u8; 8][..]));
+            assert_eq!(
+                (*dtype, shape.len(), bytes.as_slice()),
+                (safetensors::Dtype::I64, 0, &[0u8; 8][..])
+            );
             continue;
         }
         let values = Dtype::F32.decode(bytes);
-        if name.ends_with("running_var") || (name.contains("bn") || name.contains("downsample.1")) && name.ends_with("weight") {
+        if name.ends_with("running_var")
+            || (name.contains("bn") || name.contains("downsample.1")) && name.ends_with("weight")
+        {
             assert!(values.iter().all(|&v| v == 1.0), "{name}");
-        } else if name.ends_with("running_mean") || name.ends_with("bias") && !name.starts_with("fc") {
+        } else if name.ends_with("running_mean")
+            || name.ends_with("bias") && !name.starts_with("fc")
+        {
             assert!(values.iter().all(|&v| v == 0.0), "{name}");
         } else if shape.len() == 4 {
             // kaiming_normal_(mode="fan_out", nonlinearity="relu"): std √2/√(out·kh·kw).
@@ -81,20 +121,43 @@ fn resnet18_follows_torchvisions_recipe_and_verifies() {
     let bound = 1.0 / 512f32.sqrt();
     assert!(fc.iter().all(|v| v.abs() <= bound) && fc.iter().any(|v| v.abs() > 0.99 * bound));
     let reports = verify_file(&path, &VerifyOptions::default()).unwrap();
-    assert!(reports.iter().all(|r| r.passed()), "{:?}", reports.iter().find(|r| !r.passed()));
+    assert!(
+        reports.iter().all(|r| r.passed()),
+        "{:?}",
+        reports.iter().find(|r| !r.passed())
+    );
     std::fs::remove_file(path).unwrap();
 }
 
 #[test]
 fn tied_lm_head_is_written_identical_to_the_embedding() {
-    let config = Gpt2Config { vocab_size: 300, n_positions: 16, n_embd: 32, n_layer: 2, initializer_range: 0.02 };
+    let config = Gpt2Config {
+        vocab_size: 300,
+        n_positions: 16,
+        n_embd: 32,
+        n_layer: 2,
+        initializer_range: 0.02,
+    };
     let path = temp("gpt2-small.safetensors");
-    let job = InitJob { tensors: file_tensors(gpt2(&config)), seed: 0, dtype: Dtype::Bf16, shard: None };
+    let job = InitJob {
+        tensors: file_tensors(gpt2(&config)),
+        seed: 0,
+        dtype: Dtype::Bf16,
+        shard: None,
+    };
     run(Backend::Gpu(common::gpu()), &job, &path, |_, _| {}).unwrap();
     let tensors = read(&path);
     assert_eq!(tensors["lm_head.weight"], tensors["transformer.wte.weight"]);
-    assert_ne!(tensors["transformer.wpe.weight"].2, tensors["transformer.wte.weight"].2[..tensors["transformer.wpe.weight"].2.len()]);
-    assert!(verify_file(&path, &VerifyOptions::default()).unwrap().iter().all(|r| r.passed()));
+    assert_ne!(
+        tensors["transformer.wpe.weight"].2,
+        tensors["transformer.wte.weight"].2[..tensors["transformer.wpe.weight"].2.len()]
+    );
+    assert!(
+        verify_file(&path, &VerifyOptions::default())
+            .unwrap()
+            .iter()
+            .all(|r| r.passed())
+    );
     std::fs::remove_file(path).unwrap();
 }
 
@@ -112,10 +175,20 @@ const MODEL_JSON: &str = r#"[
 fn shards_concatenate_to_the_unsharded_file_and_verify() {
     let tensors = parse_model_json(MODEL_JSON).unwrap();
     let whole_path = temp("whole.safetensors");
-    let job = InitJob { tensors: tensors.clone(), seed: 5, dtype: Dtype::F32, shard: None };
+    let job = InitJob {
+        tensors: tensors.clone(),
+        seed: 5,
+        dtype: Dtype::F32,
+        shard: None,
+    };
     run(Backend::Gpu(common::gpu()), &job, &whole_path, |_, _| {}).unwrap();
     let whole = read(&whole_path);
-    assert!(verify_file(&whole_path, &VerifyOptions::default()).unwrap().iter().all(|r| r.passed()));
+    assert!(
+        verify_file(&whole_path, &VerifyOptions::default())
+            .unwrap()
+            .iter()
+            .all(|r| r.passed())
+    );
     // The padding row of the embedding is zero.
     let embed = Dtype::F32.decode(&whole["embed.weight"].2);
     assert!(embed[27..36].iter().all(|&v| v == 0.0) && embed[..27].iter().all(|&v| v != 0.0));
@@ -124,25 +197,44 @@ fn shards_concatenate_to_the_unsharded_file_and_verify() {
     let mut joined: HashMap<String, Vec<u8>> = HashMap::new();
     for index in 0..count {
         let path = temp(&format!("shard{index}.safetensors"));
-        let job = InitJob { tensors: tensors.clone(), seed: 5, dtype: Dtype::F32, shard: Some(Shard { index, count }) };
+        let job = InitJob {
+            tensors: tensors.clone(),
+            seed: 5,
+            dtype: Dtype::F32,
+            shard: Some(Shard { index, count }),
+        };
         // Shards may come from different workers and backends.
-        let backend = if index == 1 { Backend::Cpu } else { Backend::Gpu(common::gpu()) };
+        let backend = if index == 1 {
+            Backend::Cpu
+        } else {
+            Backend::Gpu(common::gpu())
+        };
         run(backend, &job, &path, |_, _| {}).unwrap();
         let reports = verify_file(&path, &VerifyOptions::default()).unwrap();
-        assert!(reports.iter().all(|r| r.passed()), "shard {index}: {:?}", reports.iter().find(|r| !r.passed()));
+        assert!(
+            reports.iter().all(|r| r.passed()),
+            "shard {index}: {:?}",
+            reports.iter().find(|r| !r.passed())
+        );
         for (name, (_, _, bytes)) in read(&path) {
             joined.entry(name).or_default().extend(bytes);
         }
         let bytes = std::fs::read(&path).unwrap();
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
-        assert_eq!(header.metadata().as_ref().unwrap()["nninit.shard"], format!("{index}/{count}"));
+        assert_eq!(
+            header.metadata().as_ref().unwrap()["nninit.shard"],
+            format!("{index}/{count}")
+        );
         std::fs::remove_file(path).unwrap();
     }
     for (name, (_, _, bytes)) in &whole {
         // The CPU shard's orthogonal rows may differ from the GPU's within the contract's bound;
         // every other tensor is bit-identical across backends.
         if name != "proj" {
-            assert_eq!(&joined[name], bytes, "{name}: shards do not concatenate to the whole");
+            assert_eq!(
+                &joined[name], bytes,
+                "{name}: shards do not concatenate to the whole"
+            );
         } else {
             assert_eq!(joined[name].len(), bytes.len());
         }
@@ -153,7 +245,12 @@ fn shards_concatenate_to_the_unsharded_file_and_verify() {
 #[test]
 fn a_tensor_regenerated_alone_equals_its_bytes_in_the_file() {
     let path = temp("regen.safetensors");
-    let job = InitJob { tensors: parse_model_json(MODEL_JSON).unwrap(), seed: 9, dtype: Dtype::F32, shard: None };
+    let job = InitJob {
+        tensors: parse_model_json(MODEL_JSON).unwrap(),
+        seed: 9,
+        dtype: Dtype::F32,
+        shard: None,
+    };
     run(Backend::Gpu(common::gpu()), &job, &path, |_, _| {}).unwrap();
     let tensors = read(&path);
     let alone = nninit::draw::draw_bytes(
@@ -172,12 +269,26 @@ fn a_tensor_regenerated_alone_equals_its_bytes_in_the_file() {
     // And through the CLI, by name and seed.
     let out = temp("fc1.safetensors");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_nninit"))
-        .args(["fill", "--shape", "31,9", "--init", "kaiming_uniform(a=2.23606797749979)", "--seed", "9", "--name", "fc1.weight"])
+        .args([
+            "fill",
+            "--shape",
+            "31,9",
+            "--init",
+            "kaiming_uniform(a=2.23606797749979)",
+            "--seed",
+            "9",
+            "--name",
+            "fc1.weight",
+        ])
         .arg("--out")
         .arg(&out)
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     assert_eq!(read(&out)["fc1.weight"].2, tensors["fc1.weight"].2);
     std::fs::remove_file(out).unwrap();
     std::fs::remove_file(path).unwrap();
@@ -193,17 +304,40 @@ fn bad_init_arguments_exit_2_and_leave_nothing() {
     let out_arg = out.to_str().unwrap();
     for args in [
         vec!["init", "--model", "vgg16", "--out", out_arg],
-        vec!["init", "--model", bad_json.to_str().unwrap(), "--out", out_arg],
+        vec![
+            "init",
+            "--model",
+            bad_json.to_str().unwrap(),
+            "--out",
+            out_arg,
+        ],
         vec!["init", "--model", "mlp", "--shard", "3/3", "--out", out_arg],
         vec!["init", "--model", "mlp", "--shard", "0/0", "--out", out_arg],
         vec!["init", "--model", "mlp", "--dtype", "f64", "--out", out_arg],
-        vec!["init", "--model", "mlp", "--out", "/nonexistent-dir/x.safetensors"],
+        vec![
+            "init",
+            "--model",
+            "mlp",
+            "--out",
+            "/nonexistent-dir/x.safetensors",
+        ],
     ] {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_nninit")).args(&args).output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_nninit"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     assert!(!out.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}"); // only bad.json
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -139,4 +139,3 @@ fn draw_chart(
     }
     Ok(())
 }
-
