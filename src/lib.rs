@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod atomic_file;
+pub mod bench;
 pub mod cpu;
 pub mod draw;
 pub mod dtype;
