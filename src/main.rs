@@ -44,6 +44,9 @@ enum Command {
     /// The seed notes' depth experiment: 100 layers of width 512 under four initializations;
     /// prints per-layer statistics and writes study.svg and study.json.
     Study(StudyArgs),
+    /// Benchmarks GPU fills against the CPU reference, the rand_distr peer and memset, side by
+    /// side on this machine.
+    Bench(BenchArgs),
     /// Prints the adapter wgpu picks (honouring WGPU_BACKEND and WGPU_ADAPTER_NAME) and its limits.
     Adapter,
 }
@@ -147,6 +150,16 @@ impl Default for InitArgs {
             shard: None,
         }
     }
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// 1M and 16M elements only (within a minute on lavapipe).
+    #[arg(long)]
+    quick: bool,
+    /// Also write the numbers as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -446,6 +459,22 @@ fn init(args: InitArgs) -> Result<()> {
     Ok(())
 }
 
+fn bench(args: BenchArgs) -> Result<()> {
+    if let Some(path) = &args.json {
+        check_output_dir(path)?;
+    }
+    let report = nninit::bench::run(args.quick)?;
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        let json = report.to_json();
+        nninit::atomic_file::write_atomically(path, |file| {
+            file.write_all(json.as_bytes())
+                .map_err(|source| Error::Io { path: path.display().to_string(), source })
+        })?;
+    }
+    Ok(())
+}
+
 fn study(args: StudyArgs) -> Result<()> {
     if !args.out.is_dir() {
         return Err(Error::invalid(
@@ -592,6 +621,7 @@ fn main() -> ExitCode {
         Command::Adapter => adapter().map(|()| true),
         Command::Verify(args) => verify(args),
         Command::Study(args) => study(args).map(|()| true),
+        Command::Bench(args) => bench(args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
