@@ -158,13 +158,14 @@ fn add_u64(a: vec2<u32>, b: u32) -> vec2<u32> {
 }
 
 // Blocks per workgroup: the window's blocks split into one contiguous span per workgroup, a
-// multiple of the workgroup size. Workgroup g walks blocks [g·span, (g+1)·span) with a stride of
+// multiple of twice the workgroup size (the WHOLE_BLOCKS loop takes two blocks per pass). Workgroup g walks blocks [g·span, (g+1)·span) with a stride of
 // WORKGROUP_SIZE, so each pass of a workgroup writes one contiguous run of memory, and the host
 // may dispatch fewer workgroups than blocks / WORKGROUP_SIZE (a software adapter pays per
 // workgroup; each invocation then loops). The dispatch size never changes which values land
 // where: block j is always block j.
 fn group_span(n_blocks: u32, groups: u32) -> u32 {
-    return (n_blocks + groups * WORKGROUP_SIZE - 1u) / (groups * WORKGROUP_SIZE) * WORKGROUP_SIZE;
+    let unit = 2u * WORKGROUP_SIZE;
+    return (n_blocks + groups * unit - 1u) / (groups * unit) * unit;
 }
 
 // The walk over the blocks of a window, shared by both entry points. Block j covers lane-space
@@ -177,19 +178,32 @@ fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     let n_blocks = (end + 3u) / 4u;
     let span = group_span(n_blocks, groups.x);
     let last = min(span * (group.x + 1u), n_blocks);
+    if WHOLE_BLOCKS {
+        // Two blocks per pass, side by side: independent work for the CPU or GPU to overlap
+        // (measured on lavapipe: 10% less CPU for uniform and truncated normal, 4% for normal;
+        // four per pass was slower).
+        for (var j = span * group.x + local_id; j < last; j += 2u * WORKGROUP_SIZE) {
+            let j2 = j + WORKGROUP_SIZE;
+            let bits = block_bits(
+                philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key));
+            let bits2 = block_bits(
+                philox4x32_10(vec4<u32>(add_u64(params.first_block, j2), params.stream), params.key));
+            dst4[(params.dst_offset >> 2u) + j] = bits;
+            if j2 < last {
+                dst4[(params.dst_offset >> 2u) + j2] = bits2;
+            }
+        }
+        return;
+    }
     for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
         let block = add_u64(params.first_block, j);
         let bits = block_bits(philox4x32_10(vec4<u32>(block, params.stream), params.key));
-        if WHOLE_BLOCKS {
-            dst4[(params.dst_offset >> 2u) + j] = bits;
-        } else {
-            let start = 4u * j;
-            // Lanes outside the window are skipped.
-            for (var lane = 0u; lane < 4u; lane++) {
-                let x = start + lane;
-                if x >= params.first_lane && x < end {
-                    dst[params.dst_offset + x - params.first_lane] = bits[lane];
-                }
+        let start = 4u * j;
+        // Lanes outside the window are skipped.
+        for (var lane = 0u; lane < 4u; lane++) {
+            let x = start + lane;
+            if x >= params.first_lane && x < end {
+                dst[params.dst_offset + x - params.first_lane] = bits[lane];
             }
         }
     }
@@ -207,14 +221,24 @@ fn fill16(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_ind
     let n_blocks = (end + 3u) / 4u;
     let span = group_span(n_blocks, groups.x);
     let last = min(span * (group.x + 1u), n_blocks);
+    if WHOLE_BLOCKS {
+        for (var j = span * group.x + local_id; j < last; j += 2u * WORKGROUP_SIZE) {
+            let j2 = j + WORKGROUP_SIZE;
+            let h = half_bits(block_values(
+                philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key)));
+            let h2 = half_bits(block_values(
+                philox4x32_10(vec4<u32>(add_u64(params.first_block, j2), params.stream), params.key)));
+            dst16v[(params.dst_offset >> 2u) + j] = vec2<u32>(h.x | (h.y << 16u), h.z | (h.w << 16u));
+            if j2 < last {
+                dst16v[(params.dst_offset >> 2u) + j2] =
+                    vec2<u32>(h2.x | (h2.y << 16u), h2.z | (h2.w << 16u));
+            }
+        }
+        return;
+    }
     for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
         let block = add_u64(params.first_block, j);
         let halves = half_bits(block_values(philox4x32_10(vec4<u32>(block, params.stream), params.key)));
-        if WHOLE_BLOCKS {
-            dst16v[(params.dst_offset >> 2u) + j] =
-                vec2<u32>(halves.x | (halves.y << 16u), halves.z | (halves.w << 16u));
-            continue;
-        }
         let start = 4u * j;
         var lane = 0u;
         while lane < 4u {
