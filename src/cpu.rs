@@ -1,8 +1,8 @@
 //! The CPU reference backend: the same contract as the GPU kernels, on all cores (rayon).
 //! Element `first + k` of the tensor lands in `out[k]`; each element depends only on its index.
 //!
-//! The work is done [`BATCH`] blocks at a time in structure-of-arrays form
-//! ([`philox4x32_10_lanes`], [`Prepared::batch_values`]): the same operations as the scalar
+//! The work is done 16 blocks at a time in structure-of-arrays form
+//! ([`philox4x32_10_lanes`], `Prepared::batch_values`): the same operations as the scalar
 //! definitions ([`Prepared::block_values`], [`crate::philox::philox4x32_10`]) lane by lane, so
 //! the same bits, but in loops LLVM vectorizes. On x86-64 the loops are compiled a second and a
 //! third time for AVX2 and AVX-512 and picked at run time (`is_x86_feature_detected!`, and
