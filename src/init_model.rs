@@ -280,10 +280,7 @@ pub fn run(
                 if let Some(row) = tensor.record.zero_row {
                     zero_row(&mut bytes, row, &tensor.full_shape, tensor.range, dtype);
                 }
-                let values = dtype.decode(&bytes);
-                let (n, sum, sum_sq) = values.iter().fold((0.0, 0.0, 0.0), |(n, s, q), &v| {
-                    (n + 1.0, s + f64::from(v), q + f64::from(v) * f64::from(v))
-                });
+                let (n, sum, sum_sq) = moments_of(&bytes, dtype);
                 let position = summaries
                     .iter()
                     .position(|s| s.spec == tensor.record.spec)
@@ -299,7 +296,7 @@ pub fn run(
                         summaries.len() - 1
                     });
                 summaries[position].tensors += 1;
-                summaries[position].elements += values.len() as u64;
+                summaries[position].elements += n as u64;
                 if summaries[position].expected_std != expected_std(plan) {
                     summaries[position].expected_std = None;
                 }
@@ -340,6 +337,26 @@ pub fn run(
         write_time: start.elapsed().saturating_sub(draw_time),
         schemes: summaries,
     })
+}
+
+/// Count, sum and sum of squares (in f64) of the little-endian `dtype` values in `bytes`, on all
+/// cores.
+fn moments_of(bytes: &[u8], dtype: Dtype) -> (f64, f64, f64) {
+    use rayon::prelude::*;
+    let size = dtype.size_bytes();
+    bytes
+        .par_chunks(size << 16)
+        .map(|chunk| {
+            chunk
+                .chunks_exact(size)
+                .fold((0.0, 0.0, 0.0), |(n, s, q): (f64, f64, f64), element| {
+                    let mut word = [0u8; 4];
+                    word[..size].copy_from_slice(element);
+                    let v = f64::from(dtype.value_of(u32::from_le_bytes(word)));
+                    (n + 1.0, s + v, q + v * v)
+                })
+        })
+        .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
 }
 
 /// Zeroes the bytes of dim-0 row `row` that fall in `range` (0.0 is all-zero bits in every
