@@ -36,7 +36,8 @@ pub struct BenchRow {
     /// `gpu`, `cpu_1t` (CPU reference on one thread), `cpu_all` (all threads), `rand_distr`
     /// (the peer, one thread), `host_1t`/`host_all` (memory fill) or `model`.
     pub device: String,
-    /// `uniform`, `normal`, `trunc_normal`, `constant`, `clear` (wgpu `clear_buffer`), `memset`.
+    /// `uniform`, `normal`, `trunc_normal`, `constant`, `clear` (wgpu `clear_buffer`), `copy`
+    /// (`copy_buffer_to_buffer`), `memset`.
     pub dist: String,
     /// `f32`, `f16` or `bf16`.
     pub dtype: String,
@@ -100,7 +101,8 @@ const M: u64 = 1 << 20;
 /// Ratios (all at 16M elements, f32, from medians):
 /// `gpu_normal_f32_vs_constant`, `gpu_uniform_f32_vs_constant`, `gpu_trunc_normal_f32_vs_constant`
 /// (GPU fill over the adapter's constant fill), `gpu_constant_f32_vs_clear` (constant kernel over
-/// wgpu's `clear_buffer`), `gpu_normal_f32_vs_rand_distr`, `gpu_uniform_f32_vs_rand_distr`,
+/// wgpu's `clear_buffer`), `gpu_normal_f32_vs_copy` (over a buffer-to-buffer copy of the same
+/// size, bytes written per second: the real-GPU target is ≥ 0.8), `gpu_normal_f32_vs_rand_distr`, `gpu_uniform_f32_vs_rand_distr`,
 /// `cpu_normal_f32_all_threads_vs_rand_distr`, `cpu_uniform_f32_all_threads_vs_rand_distr`,
 /// `cpu_normal_f32_1t_vs_rand_distr`, `gpu_normal_f32_vs_cpu_all_threads`,
 /// `gpu_normal_f32_vs_host_memset` (over the host's all-thread fill bandwidth in bytes),
@@ -326,6 +328,15 @@ fn gpu_fill(
 fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) -> Result<()> {
     let buffer = storage_buffer(gpu, 4 * n);
     let buffer = &buffer;
+    // The source of a buffer-to-buffer copy of the same size: the device's copy bandwidth
+    // (`gpu_copy_*` reads and writes the bytes; the row counts the bytes written, like the fills).
+    let source = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("nninit bench copy source"),
+        size: 4 * n,
+        usage: wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let source = &source;
     let len = n as usize;
     let out = Mutex::new(vec![0.0f32; len]);
     let out16 = Mutex::new(vec![0u16; len]);
@@ -359,6 +370,19 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         move || {
             let mut encoder = gpu.device().create_command_encoder(&Default::default());
             encoder.clear_buffer(buffer, 0, Some(4 * n));
+            gpu.queue().submit([encoder.finish()]);
+            wait(gpu)
+        },
+    ));
+    cases.push(Case::new(
+        format!("gpu_copy_f32_{label}"),
+        "gpu",
+        "copy",
+        Dtype::F32,
+        n,
+        move || {
+            let mut encoder = gpu.device().create_command_encoder(&Default::default());
+            encoder.copy_buffer_to_buffer(source, 0, buffer, 0, 4 * n);
             gpu.queue().submit([encoder.finish()]);
             wait(gpu)
         },
@@ -609,6 +633,11 @@ fn ratios(rows: &[BenchRow]) -> BTreeMap<String, f64> {
             rate("gpu_constant_f32_16M"),
         );
     }
+    put(
+        "gpu_normal_f32_vs_copy",
+        rate("gpu_normal_f32_16M"),
+        rate("gpu_copy_f32_16M"),
+    );
     put(
         "gpu_constant_f32_vs_clear",
         rate("gpu_constant_f32_16M"),
