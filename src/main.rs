@@ -57,6 +57,21 @@ enum Device {
     Cpu,
 }
 
+impl Device {
+    /// The GPU handle for `--device gpu` (None for the CPU reference); pass it to `backend`.
+    fn open(self) -> Result<Option<GpuContext>> {
+        match self {
+            Device::Gpu => GpuContext::new().map(Some),
+            Device::Cpu => Ok(None),
+        }
+    }
+}
+
+/// The backend a `Device::open` result stands for.
+fn backend(gpu: &Option<GpuContext>) -> Backend<'_> {
+    gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu)
+}
+
 #[derive(Args)]
 struct BitsArgs {
     /// Seed (the Philox key).
@@ -194,10 +209,7 @@ fn bits(args: BitsArgs) -> Result<()> {
         .offset
         .checked_add(args.count)
         .ok_or_else(|| Error::invalid("count", args.count, "offset + count must fit in u64"))?;
-    let gpu = match args.device {
-        Device::Gpu => Some(GpuContext::new()?),
-        Device::Cpu => None,
-    };
+    let gpu = args.device.open()?;
     let write_words = |out: &mut dyn Write, path: &str| -> Result<()> {
         let mut start = args.offset;
         while start < end {
@@ -314,11 +326,8 @@ fn fill(args: FillArgs) -> Result<()> {
         }
     };
     check_output_dir(out)?;
-    let gpu = match args.device {
-        Device::Gpu => Some(GpuContext::new()?),
-        Device::Cpu => None,
-    };
-    let backend = gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu);
+    let gpu = args.device.open()?;
+    let backend = backend(&gpu);
     let bytes = draw_bytes(backend, &plan, &shape, id, range.clone(), dtype)?;
     let stored_shape = if args.range.is_some() {
         vec![range.end - range.start]
@@ -408,11 +417,8 @@ fn init(args: InitArgs) -> Result<()> {
         dtype,
         shard,
     };
-    let gpu = match args.device {
-        Device::Gpu => Some(GpuContext::new()?),
-        Device::Cpu => None,
-    };
-    let backend = gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu);
+    let gpu = args.device.open()?;
+    let backend = backend(&gpu);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(job.tensors.len() as u64);
         bar.set_style(
@@ -468,8 +474,10 @@ fn bench(args: BenchArgs) -> Result<()> {
     if let Some(path) = &args.json {
         let json = report.to_json();
         nninit::atomic_file::write_atomically(path, |file| {
-            file.write_all(json.as_bytes())
-                .map_err(|source| Error::Io { path: path.display().to_string(), source })
+            file.write_all(json.as_bytes()).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })
         })?;
     }
     Ok(())
@@ -483,12 +491,8 @@ fn study(args: StudyArgs) -> Result<()> {
             "an existing directory",
         ));
     }
-    let gpu = match args.device {
-        Device::Gpu => Some(GpuContext::new()?),
-        Device::Cpu => None,
-    };
-    let cases =
-        nninit::study::run_study(gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu), args.seed)?;
+    let gpu = args.device.open()?;
+    let cases = nninit::study::run_study(backend(&gpu), args.seed)?;
     print!("{}", nninit::study::summary_table(&cases));
     let (json, svg) = (args.out.join("study.json"), args.out.join("study.svg"));
     nninit::study::write_json(&cases, &json)?;
