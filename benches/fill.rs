@@ -31,35 +31,6 @@ use rayon::prelude::*;
 
 const SIZES: [(&str, u64); 2] = [("1M", 1 << 20), ("16M", 1 << 24)];
 
-fn samplers() -> [(&'static str, Sampler); 4] {
-    [
-        (
-            "uniform",
-            Sampler::Uniform {
-                low: -0.1,
-                high: 0.1,
-            },
-        ),
-        (
-            "normal",
-            Sampler::Normal {
-                mean: 0.0,
-                std: 0.02,
-            },
-        ),
-        (
-            "trunc_normal",
-            Sampler::TruncNormal {
-                mean: 0.0,
-                std: 0.02,
-                low: -0.04,
-                high: 0.04,
-            },
-        ),
-        ("constant", Sampler::Constant { value: 0.5 }),
-    ]
-}
-
 /// Few, flat samples: one 16M fill takes tens of milliseconds on a software adapter or 2 cores.
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
     group
@@ -127,10 +98,18 @@ fn bench_gpu(c: &mut Criterion) {
     for (size, n) in SIZES {
         let buffer = storage(&ctx, 4 * n);
         // The first touch of a fresh buffer (and wgpu's zero-fill) stays out of the measurement.
-        gpu_batch(&ctx, &[request(&buffer, samplers()[3].1, n, Dtype::F32)]);
+        gpu_batch(
+            &ctx,
+            &[request(
+                &buffer,
+                nninit::bench::samplers()[3].1,
+                n,
+                Dtype::F32,
+            )],
+        );
         for dtype in [Dtype::F32, Dtype::Bf16] {
             group.throughput(Throughput::Bytes(dtype.size_bytes() as u64 * n));
-            for (name, sampler) in samplers() {
+            for (name, sampler) in nninit::bench::samplers() {
                 let id = BenchmarkId::new(format!("{name}_{}", dtype.name()), size);
                 let requests = [request(&buffer, sampler, n, dtype)];
                 group.bench_function(id, |b| b.iter(|| gpu_batch(&ctx, &requests)));
@@ -159,7 +138,7 @@ fn bench_cpu(c: &mut Criterion) {
     for (size, n) in SIZES {
         let mut out = vec![0.0f32; n as usize];
         group.throughput(Throughput::Bytes(4 * n));
-        for (name, sampler) in &samplers()[..3] {
+        for (name, sampler) in &nninit::bench::samplers()[..3] {
             let fill = |out: &mut [f32]| {
                 nninit::cpu::fill(sampler, StreamId::new(0, 0), 0, out).expect("cpu fill");
                 black_box(out);

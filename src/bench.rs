@@ -144,7 +144,8 @@ pub fn run_on(gpu: &GpuContext, quick: bool) -> Result<BenchReport> {
     })
 }
 
-fn samplers() -> [(&'static str, Sampler); 4] {
+/// The samplers every benchmark compares (the criterion benches use the same set), by name.
+pub fn samplers() -> [(&'static str, Sampler); 4] {
     [
         (
             "uniform",
