@@ -230,41 +230,43 @@ impl<'a> Drawer<'a> {
             return Ok(());
         }
         let total = used.next_multiple_of(4);
-        if self.arena.as_ref().is_none_or(|a| a.size() < total) {
-            // Sized for the largest batch this drawer is likely to see, at most GPU_BATCH_BYTES.
-            self.arena = Some(gpu.device().create_buffer(&wgpu::BufferDescriptor {
-                label: Some("nninit draw batch"),
-                size: total.max(arena_hint),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            }));
-        }
-        let arena = self.arena.as_ref().expect("created above");
-        let requests: Vec<FillRequest<'_>> = batch
-            .iter()
-            .map(|&(index, offset, _)| {
-                let item = &items[index];
-                let Draw::Sample(sampler) = item.plan.draw else {
-                    unreachable!("only sampled tensors are batched")
-                };
-                FillRequest {
-                    dst: Destination {
-                        buffer: arena,
-                        byte_offset: offset,
-                    },
-                    sampler,
-                    stream: item.stream,
-                    elements: item.range.clone(),
-                    dtype: item.dtype,
-                }
-            })
-            .collect();
-        let mut encoder = gpu.device().create_command_encoder(&Default::default());
-        gpu.kernels()
-            .record_fill_batch(gpu.device(), &mut encoder, &requests)?;
-        gpu.queue().submit([encoder.finish()]);
-        // Waits for the fills (submitted before) and copies the used part back.
-        let host: Vec<u8> = gpu.read_buffer(arena, 0, total)?;
+        let host: Vec<u8> = gpu.scoped("model draw", || {
+            if self.arena.as_ref().is_none_or(|a| a.size() < total) {
+                // Sized for the largest batch this drawer is likely to see, at most GPU_BATCH_BYTES.
+                self.arena = Some(gpu.device().create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("nninit draw batch"),
+                    size: total.max(arena_hint),
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                }));
+            }
+            let arena = self.arena.as_ref().expect("created above");
+            let requests: Vec<FillRequest<'_>> = batch
+                .iter()
+                .map(|&(index, offset, _)| {
+                    let item = &items[index];
+                    let Draw::Sample(sampler) = item.plan.draw else {
+                        unreachable!("only sampled tensors are batched")
+                    };
+                    FillRequest {
+                        dst: Destination {
+                            buffer: arena,
+                            byte_offset: offset,
+                        },
+                        sampler,
+                        stream: item.stream,
+                        elements: item.range.clone(),
+                        dtype: item.dtype,
+                    }
+                })
+                .collect();
+            let mut encoder = gpu.device().create_command_encoder(&Default::default());
+            gpu.kernels()
+                .record_fill_batch(gpu.device(), &mut encoder, &requests)?;
+            gpu.queue().submit([encoder.finish()]);
+            // Waits for the fills (submitted before) and copies the used part back.
+            gpu.read_buffer(arena, 0, total)
+        })?;
         for &(index, offset, bytes) in batch {
             out[index] = Some(host[offset as usize..(offset + bytes) as usize].to_vec());
         }

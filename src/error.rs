@@ -76,11 +76,12 @@ impl Error {
         }
     }
 
-    /// An [`Error::Gpu`] raised `during` an operation.
+    /// An [`Error::Gpu`] raised `during` an operation. wgpu spreads an error and its causes over
+    /// several lines ("Caused by:" and indented causes); the reason keeps them on one line.
     pub fn gpu(during: &'static str, reason: impl ToString) -> Self {
         Self::Gpu {
             during,
-            reason: reason.to_string(),
+            reason: one_line(&reason.to_string()),
         }
     }
 
@@ -98,6 +99,19 @@ impl Error {
     }
 }
 
+/// `text`'s non-empty lines joined by ": ", without wgpu's "Caused by" headers, trailing colons
+/// or repeated lines.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim().trim_end_matches(':').trim_end();
+        if !line.is_empty() && line != "Caused by" && !parts.contains(&line) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +126,15 @@ mod tests {
             "Out of Memory: In Device::create_buffer: Not enough memory",
         );
         assert!(oom.is_out_of_memory() && !oom.is_device_lost());
+    }
+
+    #[test]
+    fn gpu_reasons_are_one_line() {
+        let wgpu_text = "Buffer view error: Validation Error\n\nCaused by:\n  Buffer with 'x' label is invalid\n";
+        assert_eq!(
+            Error::gpu("buffer creation", wgpu_text).to_string(),
+            "GPU error during buffer creation: Buffer view error: Validation Error: \
+             Buffer with 'x' label is invalid"
+        );
     }
 }

@@ -250,6 +250,24 @@ fn a_lost_device_is_an_error_on_every_call_and_a_new_handle_works() {
     lost(gpu.read_buffer::<u32>(&buffer, 0, 64).map(drop));
     lost(gpu.philox4x32_10(&[([0; 4], [0; 2])]).map(drop));
     lost(gpu.scoped("user work", || Ok(())));
+    lost(nninit::gpu::orthogonal::orthogonal_gpu(&gpu, &[8, 8], 1.0, id).map(drop));
+    lost(nninit::gpu::sparse::sparse_gpu(&gpu, 8, 8, 0.5, 1.0, id).map(drop));
+    let plan = nninit::scheme::Init::parse("normal")
+        .unwrap()
+        .plan(&[4, 4], &nninit::scheme::FanRule::torch())
+        .unwrap();
+    let item = nninit::draw::DrawItem {
+        plan: &plan,
+        shape: &[4, 4],
+        stream: id,
+        range: 0..16,
+        dtype: Dtype::F32,
+    };
+    lost(
+        nninit::draw::Drawer::new(nninit::draw::Backend::Gpu(&gpu))
+            .draw_batch(&[item])
+            .map(drop),
+    );
     lost(gpu.fill(&NORMAL, id, 0..16).map(drop));
 
     let fresh = GpuContext::new().unwrap();
@@ -261,11 +279,10 @@ fn a_lost_device_is_an_error_on_every_call_and_a_new_handle_works() {
 }
 
 /// Recording a fill into an encoder of a lost device, as a caller with their own device does:
-/// an error or a no-op, never a panic. wgpu's `DeviceExt::create_buffer_init` panics there (it
+/// an error, never a panic. wgpu's `DeviceExt::create_buffer_init` panics there (it
 /// unwraps the mapping of the new buffer), so the kernels must create their parameter buffers
 /// with `gpu::context::create_buffer_init`.
 #[test]
-#[ignore = "panics until src/gpu/kernels.rs creates its uniform with context::create_buffer_init"]
 fn recording_into_a_lost_device_does_not_panic() {
     let gpu = gpu_with(|l| l);
     let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
@@ -288,7 +305,8 @@ fn recording_into_a_lost_device_does_not_panic() {
         StreamId::new(0, 0),
         0..16,
     );
-    println!("record into a lost device: {result:?}");
+    let reason = gpu_reason(result);
+    assert!(!reason.contains('\n'), "one line: {reason:?}");
     gpu.queue().submit([encoder.finish()]);
     assert!(gpu.fill(&NORMAL, StreamId::new(0, 0), 0..16).is_err());
 }

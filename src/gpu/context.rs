@@ -670,18 +670,14 @@ pub(crate) fn create_buffer_init(
 
 /// A wgpu error and its causes on one line (wgpu's own text spreads them over several).
 fn describe(error: &wgpu::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    let mut text = String::new();
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(error) = next {
-        for line in error.to_string().lines() {
-            let line = line.trim().trim_end_matches(':');
-            if !line.is_empty() && line != "Caused by" && !parts.iter().any(|p| p == line) {
-                parts.push(line.to_string());
-            }
-        }
+        text.push_str(&error.to_string());
+        text.push('\n');
         next = error.source();
     }
-    parts.join(": ")
+    crate::error::one_line(&text)
 }
 
 fn gcd(a: u64, b: u64) -> u64 {

@@ -3,8 +3,6 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use wgpu::util::DeviceExt;
-
 use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::sampler::{KernelDist, Prepared, Sampler};
@@ -351,8 +349,7 @@ impl FillKernels {
                 &mut windows,
             )?;
         }
-        self.record_windows(device, encoder, &windows);
-        Ok(())
+        self.record_windows(device, encoder, &windows)
     }
 
     /// Records into `encoder` a copy of raw words `elements` of `stream` into `dst` (u32 each).
@@ -388,7 +385,7 @@ impl FillKernels {
     ) -> Result<()> {
         let mut windows = Vec::new();
         self.windows(device, dst, prepared, dtype, stream, elements, &mut windows)?;
-        self.record_windows(device, encoder, &windows);
+        self.record_windows(device, encoder, &windows)?;
         Ok(())
     }
 
@@ -490,9 +487,9 @@ impl FillKernels {
         device: &wgpu::Device,
         encoder: &mut wgpu::CommandEncoder,
         windows: &[Window<'_>],
-    ) {
+    ) -> Result<()> {
         if windows.is_empty() {
-            return;
+            return Ok(());
         }
         let stride = PARAMS_SIZE.next_multiple_of(u64::from(
             device.limits().min_uniform_buffer_offset_alignment,
@@ -501,11 +498,14 @@ impl FillKernels {
         for (record, window) in contents.chunks_exact_mut(stride as usize).zip(windows) {
             record[..PARAMS_SIZE as usize].copy_from_slice(bytemuck::bytes_of(&window.params));
         }
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("nninit fill params"),
-            contents: &contents,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let uniform = super::context::create_buffer_init(
+            device,
+            &wgpu::util::BufferInitDescriptor {
+                label: Some("nninit fill params"),
+                contents: &contents,
+                usage: wgpu::BufferUsages::UNIFORM,
+            },
+        )?;
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("nninit fill"),
             timestamp_writes: None,
@@ -563,6 +563,7 @@ impl FillKernels {
             pass.set_bind_group(0, &bind_group, &[(index as u64 * stride) as u32]);
             pass.dispatch_workgroups(window.groups, 1, 1);
         }
+        Ok(())
     }
 
     /// Records Philox4x32-10 of each `(counter, key)` in `inputs` (a storage buffer of 32-byte

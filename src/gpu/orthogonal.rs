@@ -39,8 +39,6 @@
 //! the caller's encoder. The column index reaches each dispatch through a dynamic offset into
 //! one uniform buffer, so nothing is created per column. Measured numbers: `docs/orthogonal.md`.
 
-use wgpu::util::DeviceExt;
-
 use crate::error::{Error, Result};
 use crate::gpu::{Destination, FillKernels, GpuContext};
 use crate::orthogonal::{OrthogonalLayout, SOURCE, check_gain};
@@ -272,11 +270,14 @@ impl OrthogonalKernels {
             uniform_bytes[at..at + PARAMS_SIZE as usize]
                 .copy_from_slice(bytemuck::bytes_of(&params));
         }
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("nninit orthogonal params"),
-            contents: &uniform_bytes,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let uniform = super::context::create_buffer_init(
+            device,
+            &wgpu::util::BufferInitDescriptor {
+                label: Some("nninit orthogonal params"),
+                contents: &uniform_bytes,
+                usage: wgpu::BufferUsages::UNIFORM,
+            },
+        )?;
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("nninit orthogonal"),
             layout: &self.layout,
@@ -405,9 +406,7 @@ impl OrthogonalKernels {
             return Ok(Vec::new());
         }
         let device = gpu.device();
-        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let result = (|| {
+        gpu.scoped("orthogonal", || {
             let bytes = 4 * len;
             let buffer = device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("nninit orthogonal"),
@@ -457,13 +456,7 @@ impl OrthogonalKernels {
             };
             staging.unmap();
             Ok(values)
-        })();
-        let validation_error = pollster::block_on(validation.pop());
-        let oom_error = pollster::block_on(oom.pop());
-        match validation_error.or(oom_error) {
-            Some(error) => Err(Error::gpu("orthogonal", error)),
-            None => result,
-        }
+        })
     }
 }
 

@@ -1,8 +1,6 @@
 //! `sparse(sparsity, std)` on the GPU: a normal fill, then a pass that writes every element's row
 //! key and a pass that zeroes the `k` smallest keys of each column (see `src/sparse.rs`).
 
-use wgpu::util::DeviceExt;
-
 use crate::error::{Error, Result};
 use crate::gpu::{Destination, GpuContext};
 use crate::sampler::Sampler;
@@ -82,93 +80,98 @@ pub fn sparse_gpu(
     if numel == 0 {
         return Ok(Vec::new());
     }
-    let device = gpu.device();
-    let storage = |label, usage| {
-        device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: bytes,
-            usage,
-            mapped_at_creation: false,
-        })
-    };
-    let values = storage(
-        "sparse values",
-        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-    );
-    let row_keys = storage("sparse row keys", wgpu::BufferUsages::STORAGE);
-    let params = SparseParams {
-        key: key(stream.seed),
-        stream: [stream.stream as u32, (stream.stream >> 32) as u32],
-        rows: rows as u32,
-        cols: cols as u32,
-        zeros: zeros as u32,
-        _pad: 0,
-    };
-    let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-        label: Some("sparse params"),
-        contents: bytemuck::bytes_of(&params),
-        usage: wgpu::BufferUsages::UNIFORM,
-    });
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("nninit sparse"),
-        source: wgpu::ShaderSource::Wgsl(SPARSE_SHADER.into()),
-    });
-    let storage_rw = wgpu::BufferBindingType::Storage { read_only: false };
-    let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("nninit sparse"),
-        entries: &[
-            buffer_entry(0, wgpu::BufferBindingType::Uniform),
-            buffer_entry(1, storage_rw),
-            buffer_entry(2, storage_rw),
-        ],
-    });
-    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some("nninit sparse"),
-        bind_group_layouts: &[Some(&bind_group_layout)],
-        immediate_size: 0,
-    });
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("nninit sparse"),
-        layout: &bind_group_layout,
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: uniform.as_entire_binding(),
+    gpu.scoped("sparse", || {
+        let device = gpu.device();
+        let storage = |label, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let values = storage(
+            "sparse values",
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let row_keys = storage("sparse row keys", wgpu::BufferUsages::STORAGE);
+        let params = SparseParams {
+            key: key(stream.seed),
+            stream: [stream.stream as u32, (stream.stream >> 32) as u32],
+            rows: rows as u32,
+            cols: cols as u32,
+            zeros: zeros as u32,
+            _pad: 0,
+        };
+        let uniform = super::context::create_buffer_init(
+            device,
+            &wgpu::util::BufferInitDescriptor {
+                label: Some("sparse params"),
+                contents: bytemuck::bytes_of(&params),
+                usage: wgpu::BufferUsages::UNIFORM,
             },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: row_keys.as_entire_binding(),
+        )?;
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("nninit sparse"),
+            source: wgpu::ShaderSource::Wgsl(SPARSE_SHADER.into()),
+        });
+        let storage_rw = wgpu::BufferBindingType::Storage { read_only: false };
+        let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("nninit sparse"),
+            entries: &[
+                buffer_entry(0, wgpu::BufferBindingType::Uniform),
+                buffer_entry(1, storage_rw),
+                buffer_entry(2, storage_rw),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("nninit sparse"),
+            bind_group_layouts: &[Some(&bind_group_layout)],
+            immediate_size: 0,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("nninit sparse"),
+            layout: &bind_group_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: uniform.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: row_keys.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: values.as_entire_binding(),
+                },
+            ],
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        gpu.kernels().record_fill(
+            device,
+            &mut encoder,
+            Destination {
+                buffer: &values,
+                byte_offset: 0,
             },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: values.as_entire_binding(),
-            },
-        ],
-    });
-    let mut encoder = device.create_command_encoder(&Default::default());
-    gpu.kernels().record_fill(
-        device,
-        &mut encoder,
-        Destination {
-            buffer: &values,
-            byte_offset: 0,
-        },
-        &sampler,
-        stream,
-        0..numel,
-    )?;
-    if zeros > 0 {
-        let groups = numel.div_ceil(256).min(u64::from(
-            device.limits().max_compute_workgroups_per_dimension,
-        )) as u32;
-        for entry_point in ["write_row_keys", "zero_smallest_keys"] {
-            let pipeline = pipeline(device, &pipeline_layout, &module, entry_point);
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(groups, 1, 1);
+            &sampler,
+            stream,
+            0..numel,
+        )?;
+        if zeros > 0 {
+            let groups = numel.div_ceil(256).min(u64::from(
+                device.limits().max_compute_workgroups_per_dimension,
+            )) as u32;
+            for entry_point in ["write_row_keys", "zero_smallest_keys"] {
+                let pipeline = pipeline(device, &pipeline_layout, &module, entry_point);
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.dispatch_workgroups(groups, 1, 1);
+            }
         }
-    }
-    gpu.queue().submit([encoder.finish()]);
-    gpu.read_buffer(&values, 0, bytes)
+        gpu.queue().submit([encoder.finish()]);
+        gpu.read_buffer(&values, 0, bytes)
+    })
 }
