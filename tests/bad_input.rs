@@ -3,24 +3,18 @@
 //! before any GPU work — the runs set `WGPU_ADAPTER_NAME` to a name no adapter has, so a run that
 //! opened the GPU would fail with "no GPU adapter found" (exit 1) instead.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::cli::{assert_nothing_left_in, assert_success, assert_usage_error, temp_dir};
 
 const NO_ADAPTER: &str = "no-such-adapter-nninit-bad-input";
 
+/// Runs the binary where no adapter has the requested name: a run that opens the GPU fails.
 fn nninit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nninit"))
-        .args(args)
-        .env("WGPU_ADAPTER_NAME", NO_ADAPTER)
-        .output()
-        .expect("run nninit")
-}
-
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nninit-bad-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::cli::nninit_with_env(args, &[("WGPU_ADAPTER_NAME", NO_ADAPTER)])
 }
 
 /// Runs every `args` (with `--out OUT` appended where `out` is given) and checks the usage-error
@@ -31,35 +25,19 @@ fn assert_usage_errors(dir: &Path, cases: &[(&[&str], &str)], out: Option<&str>)
         if let Some(out) = out {
             args.extend(["--out", out]);
         }
-        let output = nninit(&args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let own: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("nninit:"))
-            .collect();
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(own.len(), 1, "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let (line, stderr) = assert_usage_error(&args, &nninit(&args));
         assert!(
             !stderr.contains("no GPU adapter"),
             "{args:?} opened the GPU: {stderr}"
         );
-        assert!(
-            own[0].contains(name),
-            "{args:?} should name {name:?}: {}",
-            own[0]
-        );
+        assert!(line.contains(name), "{args:?} should name {name:?}: {line}");
     }
-    let left: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(left.is_empty(), "files left behind: {left:?}");
+    assert_nothing_left_in(dir);
 }
 
 #[test]
 fn fill_refuses_bad_parameters_before_any_gpu_work() {
-    let dir = temp_dir("fill");
+    let dir = temp_dir("bad-fill");
     let out = dir.join("x.npy");
     let fill = |shape: &'static str, init: &'static str| -> Vec<&'static str> {
         vec!["fill", "--shape", shape, "--init", init]
@@ -167,7 +145,7 @@ fn fill_refuses_bad_parameters_before_any_gpu_work() {
 
 #[test]
 fn init_refuses_bad_shards_and_model_files_before_any_gpu_work() {
-    let dir = temp_dir("init");
+    let dir = temp_dir("bad-init");
     let out = dir.join("x.safetensors");
     let model = |name: &str, json: &str| {
         let path = std::env::temp_dir().join(format!(
@@ -210,7 +188,7 @@ fn init_refuses_bad_shards_and_model_files_before_any_gpu_work() {
 #[cfg(target_os = "linux")]
 #[test]
 fn an_output_directory_that_takes_no_files_is_a_usage_error() {
-    let dir = temp_dir("unwritable");
+    let dir = temp_dir("bad-unwritable");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec![
@@ -262,27 +240,20 @@ fn an_output_directory_that_takes_no_files_is_a_usage_error() {
 /// is written with an empty tensor of the given shape; the parameters are still validated.
 #[test]
 fn zero_element_tensors_write_an_empty_tensor() {
-    let dir = temp_dir("zero");
+    let dir = temp_dir("bad-zero");
     let out = dir.join("z.npy");
-    let output = Command::new(env!("CARGO_BIN_EXE_nninit"))
-        .args([
-            "fill",
-            "--shape",
-            "0,4",
-            "--init",
-            "xavier_uniform",
-            "--device",
-            "cpu",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = common::cli::nninit(&[
+        "fill",
+        "--shape",
+        "0,4",
+        "--init",
+        "xavier_uniform",
+        "--device",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_success(&output);
     let bytes = std::fs::read(&out).unwrap();
     let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
     let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();

@@ -1,22 +1,11 @@
 //! The `nninit` binary: `bits` and `fill` outputs, exit codes, and no file left behind on error.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+
+use common::cli::{assert_nothing_left_in, assert_success, assert_usage_error, nninit, temp_dir};
 use nninit::{Sampler, StreamId};
-
-fn nninit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nninit"))
-        .args(args)
-        .output()
-        .expect("run nninit")
-}
-
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nninit-cli-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Reads a float32 .npy file written by nninit: (shape, values).
 fn read_npy(path: &Path) -> (String, Vec<f32>) {
@@ -36,7 +25,7 @@ fn read_npy(path: &Path) -> (String, Vec<f32>) {
 
 #[test]
 fn fill_writes_the_tensor_on_gpu_and_cpu() {
-    let dir = temp_dir("fill");
+    let dir = temp_dir("cli-fill");
     let gpu_path = dir.join("gpu.npy");
     let cpu_path = dir.join("cpu.npy");
     let spec = "normal(mean=0,std=0.02)";
@@ -56,11 +45,7 @@ fn fill_writes_the_tensor_on_gpu_and_cpu() {
             "--out",
             path.to_str().unwrap(),
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
     }
     let (shape, gpu) = read_npy(&gpu_path);
     let (_, cpu) = read_npy(&cpu_path);
@@ -102,11 +87,7 @@ fn fill_writes_the_tensor_on_gpu_and_cpu() {
         "--out",
         range_path.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let (shape, part) = read_npy(&range_path);
     assert_eq!(shape, "(1949,)");
     assert_eq!(part, cpu[101..2050]);
@@ -120,11 +101,7 @@ fn bits_streams_raw_words_little_endian() {
             "bits", "--seed", "7", "--stream", "9", "--offset", "3", "--count", "1001", "--device",
             device,
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let words: Vec<u32> = out
             .stdout
             .chunks_exact(4)
@@ -138,7 +115,7 @@ fn bits_streams_raw_words_little_endian() {
 
 #[test]
 fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("cli-bad");
     let out_path = dir.join("x.npy");
     let out_arg = out_path.to_str().unwrap();
     for args in [
@@ -192,21 +169,9 @@ fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
         vec!["fill", "--shape", "4", "--out", out_arg],
         vec!["bits", "--count", "1", "--offset", "18446744073709551615"],
     ] {
-        let out = nninit(&args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let own_lines: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("nninit:"))
-            .collect();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(own_lines.len(), 1, "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_usage_error(&args, &nninit(&args));
     }
-    assert_eq!(
-        std::fs::read_dir(&dir).unwrap().count(),
-        0,
-        "a file was left behind"
-    );
+    assert_nothing_left_in(&dir);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -220,11 +185,7 @@ fn explain_prints_one_json_line_without_sampling() {
         "kaiming_uniform",
         "--explain",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1);
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -251,7 +212,7 @@ fn explain_prints_one_json_line_without_sampling() {
 
 #[test]
 fn fill_writes_every_dtype_to_safetensors_with_metadata() {
-    let dir = temp_dir("safetensors");
+    let dir = temp_dir("cli-safetensors");
     for dtype in ["f32", "f16", "bf16"] {
         let path = dir.join(format!("w-{dtype}.safetensors"));
         let spec = "trunc_normal(std=0.02,a=-0.04,b=0.04)";
@@ -270,11 +231,7 @@ fn fill_writes_every_dtype_to_safetensors_with_metadata() {
             "--out",
             path.to_str().unwrap(),
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let bytes = std::fs::read(&path).unwrap();
         let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let view = file.tensor("layer.weight").unwrap();

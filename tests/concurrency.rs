@@ -65,22 +65,7 @@ fn run_job(gpu: &GpuContext, t: usize) -> Vec<u8> {
         usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         mapped_at_creation: false,
     });
-    let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    gpu.kernels()
-        .record_fill_dtype(
-            gpu.device(),
-            &mut encoder,
-            Destination {
-                buffer: &buffer,
-                byte_offset: 8,
-            },
-            &sampler,
-            id,
-            range,
-            dtype,
-        )
-        .unwrap();
-    gpu.queue().submit([encoder.finish()]);
+    common::submit_fill(gpu, &buffer, 8, &sampler, id, range, dtype).unwrap();
     let mut out: Vec<u8> = gpu
         .read_buffer(&buffer, 8, bytes.next_multiple_of(4))
         .unwrap();
@@ -138,16 +123,7 @@ fn disjoint_ranges_of_one_buffer_filled_from_eight_threads_compose() {
         let first = 5u64; // element `first` of the tensor goes to byte 0
         let n = 400_003u64;
         let bytes = (n * size).next_multiple_of(4);
-        let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-            label: Some("shared"),
-            size: bytes,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        gpu.queue()
-            .write_buffer(&buffer, 0, &vec![0xA5; bytes as usize]);
+        let buffer = common::buffer_holding(gpu, &vec![0xA5; bytes as usize]);
         // Odd split points: neighbouring 16-bit pieces share a 4-byte word.
         let mut bounds = vec![0u64];
         bounds.extend((1..THREADS as u64).map(|k| (k * n / THREADS as u64) | 1));

@@ -3,25 +3,8 @@
 
 mod common;
 
+use common::gpu_with;
 use nninit::{Destination, Dtype, Error, GpuContext, Sampler, StreamId};
-
-/// A fresh device of the default adapter with `limits` applied over the adapter's own, wrapped
-/// without any uncaptured-error handler of its own (wgpu's default one panics).
-fn gpu_with(limits: impl FnOnce(wgpu::Limits) -> wgpu::Limits) -> GpuContext {
-    pollster::block_on(async {
-        let adapter = nninit::gpu::request_adapter()
-            .await
-            .unwrap_or_else(|e| panic!("GPU tests need a wgpu adapter: {e}"));
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                required_limits: limits(adapter.limits()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        GpuContext::from_device(adapter.get_info(), device, queue)
-    })
-}
 
 fn cpu_f32(sampler: &Sampler, id: StreamId, range: std::ops::Range<u64>) -> Vec<f32> {
     let mut out = vec![0.0; (range.end - range.start) as usize];
@@ -40,6 +23,36 @@ const NORMAL: Sampler = Sampler::Normal {
     mean: 0.0,
     std: 1.0,
 };
+
+/// A 64-byte storage buffer (also a copy source) of `gpu`'s device.
+fn storage_64(gpu: &GpuContext, label: &str) -> wgpu::Buffer {
+    gpu.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: 64,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    })
+}
+
+/// Records, as a caller with their own encoder does, a fill of 16 `NORMAL` values of stream
+/// (0, 0) at the start of `buffer`.
+fn record_normal_16(
+    gpu: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    buffer: &wgpu::Buffer,
+) -> nninit::Result<()> {
+    gpu.kernels().record_fill(
+        gpu.device(),
+        encoder,
+        Destination {
+            buffer,
+            byte_offset: 0,
+        },
+        &NORMAL,
+        StreamId::new(0, 0),
+        0..16,
+    )
+}
 
 #[test]
 fn validation_errors_in_scoped_work_are_returned() {
@@ -81,12 +94,7 @@ fn validation_errors_in_scoped_work_are_returned() {
 #[test]
 fn a_destroyed_buffer_is_an_error_not_a_panic() {
     let gpu = gpu_with(|l| l);
-    let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("destroyed"),
-        size: 64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
+    let buffer = storage_64(&gpu, "destroyed");
     buffer.destroy();
     let reason = gpu_reason(gpu.read_buffer::<u32>(&buffer, 0, 64));
     println!("read of a destroyed buffer: {reason}");
@@ -101,28 +109,13 @@ fn a_destroyed_buffer_is_an_error_not_a_panic() {
 fn a_buffer_of_another_device_is_an_error_not_a_panic() {
     let gpu = gpu_with(|l| l);
     let other = gpu_with(|l| l);
-    let buffer = other.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("other device's"),
-        size: 64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
+    let buffer = storage_64(&other, "other device's");
     let reason = gpu_reason(gpu.read_buffer::<u32>(&buffer, 0, 64));
     println!("read of another device's buffer: {reason}");
     // Recorded by the caller inside `scoped`: the kernels' validation errors come back too.
     let result = gpu.scoped("fill into another device's buffer", || {
         let mut encoder = gpu.device().create_command_encoder(&Default::default());
-        gpu.kernels().record_fill(
-            gpu.device(),
-            &mut encoder,
-            Destination {
-                buffer: &buffer,
-                byte_offset: 0,
-            },
-            &NORMAL,
-            StreamId::new(0, 0),
-            0..16,
-        )?;
+        record_normal_16(&gpu, &mut encoder, &buffer)?;
         gpu.queue().submit([encoder.finish()]);
         Ok(())
     });
@@ -225,12 +218,7 @@ fn a_lost_device_is_an_error_on_every_call_and_a_new_handle_works() {
     let gpu = gpu_with(|l| l);
     let id = StreamId::new(21, 22);
     assert!(!gpu.is_lost());
-    let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("before loss"),
-        size: 64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
+    let buffer = storage_64(&gpu, "before loss");
     assert_eq!(gpu.fill(&NORMAL, id, 0..16).unwrap().len(), 16);
 
     gpu.device().destroy();
@@ -285,26 +273,11 @@ fn a_lost_device_is_an_error_on_every_call_and_a_new_handle_works() {
 #[test]
 fn recording_into_a_lost_device_does_not_panic() {
     let gpu = gpu_with(|l| l);
-    let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("before loss"),
-        size: 64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
+    let buffer = storage_64(&gpu, "before loss");
     gpu.device().destroy();
     assert!(gpu.is_lost());
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    let result = gpu.kernels().record_fill(
-        gpu.device(),
-        &mut encoder,
-        Destination {
-            buffer: &buffer,
-            byte_offset: 0,
-        },
-        &NORMAL,
-        StreamId::new(0, 0),
-        0..16,
-    );
+    let result = record_normal_16(&gpu, &mut encoder, &buffer);
     let reason = gpu_reason(result);
     assert!(!reason.contains('\n'), "one line: {reason:?}");
     gpu.queue().submit([encoder.finish()]);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use nninit::{Destination, GpuContext, Sampler, StreamId};
+use nninit::{Destination, Sampler, StreamId};
 
 const N: u64 = 1 << 20;
 
@@ -120,30 +120,9 @@ fn sub_range_equals_the_same_slice_of_the_whole_fill() {
     }
 }
 
-/// A device whose storage binding limit is tiny, so that every fill crosses many windows.
-fn small_window_gpu() -> GpuContext {
-    pollster::block_on(async {
-        let adapter = nninit::gpu::request_adapter()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let limits = wgpu::Limits {
-            max_storage_buffer_binding_size: 4096,
-            ..adapter.limits()
-        };
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                required_limits: limits,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        GpuContext::from_device(adapter.get_info(), device, queue)
-    })
-}
-
 #[test]
 fn fills_crossing_many_binding_windows_equal_cpu() {
-    let gpu = small_window_gpu();
+    let gpu = common::small_window_gpu();
     assert_eq!(gpu.device().limits().max_storage_buffer_binding_size, 4096);
     let id = StreamId::new(77, 5);
     let sampler = Sampler::Normal {
@@ -151,7 +130,7 @@ fn fills_crossing_many_binding_windows_equal_cpu() {
         std: 1.0,
     };
     let expected = cpu_fill(&sampler, id, 0..20_011);
-    let buffer = poisoned_buffer(gpu.device(), gpu.queue(), 20_100);
+    let buffer = common::poisoned_buffer(gpu, 4 * 20_100);
     // Odd element offsets and a byte offset that is not a multiple of the binding alignment.
     for (byte_offset, range) in [
         (0u64, 0..20_011u64),
@@ -182,25 +161,6 @@ fn fills_crossing_many_binding_windows_equal_cpu() {
     }
 }
 
-const POISON: u32 = 0xDEAD_BEEF;
-
-fn poisoned_buffer(device: &wgpu::Device, queue: &wgpu::Queue, words: u64) -> wgpu::Buffer {
-    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("poisoned"),
-        size: 4 * words,
-        usage: wgpu::BufferUsages::STORAGE
-            | wgpu::BufferUsages::COPY_SRC
-            | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    queue.write_buffer(
-        &buffer,
-        0,
-        bytemuck::cast_slice(&vec![POISON; words as usize]),
-    );
-    buffer
-}
-
 #[test]
 fn fill_at_an_offset_leaves_every_other_byte_untouched() {
     let gpu = common::gpu();
@@ -225,7 +185,7 @@ fn fill_at_an_offset_leaves_every_other_byte_untouched() {
         ),
         (Sampler::Constant { value: -7.0 }, 3, 0..65_000),
     ] {
-        let buffer = poisoned_buffer(gpu.device(), gpu.queue(), total);
+        let buffer = common::poisoned_buffer(gpu, 4 * total);
         let mut encoder = gpu.device().create_command_encoder(&Default::default());
         let dst = Destination {
             buffer: &buffer,
@@ -239,11 +199,11 @@ fn fill_at_an_offset_leaves_every_other_byte_untouched() {
         let len = (range.end - range.start) as usize;
         let start = guard_before as usize;
         assert!(
-            words[..start].iter().all(|&w| w == POISON),
+            words[..start].iter().all(|&w| w == common::POISON),
             "{sampler:?}: bytes before the range written"
         );
         assert!(
-            words[start + len..].iter().all(|&w| w == POISON),
+            words[start + len..].iter().all(|&w| w == common::POISON),
             "{sampler:?}: bytes after the range written"
         );
         let expected = cpu_fill(&sampler, id, range);
@@ -355,7 +315,7 @@ fn invalid_requests_are_errors_not_panics() {
         gpu.fill(&Sampler::Constant { value: 1.0 }, id, reversed)
             .is_err()
     );
-    let buffer = poisoned_buffer(gpu.device(), gpu.queue(), 16);
+    let buffer = common::poisoned_buffer(gpu, 4 * 16);
     let sampler = Sampler::Constant { value: 1.0 };
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
     let record = |encoder: &mut wgpu::CommandEncoder, byte_offset, range| {

@@ -194,52 +194,6 @@ fn fill_bytes_equal_between_gpu_and_cpu_and_match_the_typed_fills() {
     }
 }
 
-const POISON: u32 = 0xDEAD_BEEF;
-
-fn poisoned_buffer(gpu: &GpuContext, bytes: u64) -> wgpu::Buffer {
-    let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("poisoned"),
-        size: bytes,
-        usage: wgpu::BufferUsages::STORAGE
-            | wgpu::BufferUsages::COPY_SRC
-            | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    gpu.queue().write_buffer(
-        &buffer,
-        0,
-        bytemuck::cast_slice(&vec![POISON; (bytes / 4) as usize]),
-    );
-    buffer
-}
-
-/// Records one 16-bit fill of `range` at `byte_offset` into `buffer`.
-fn record16(
-    gpu: &GpuContext,
-    buffer: &wgpu::Buffer,
-    byte_offset: u64,
-    sampler: &Sampler,
-    id: StreamId,
-    range: std::ops::Range<u64>,
-    dtype: Dtype,
-) -> nninit::Result<()> {
-    let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    gpu.kernels().record_fill_dtype(
-        gpu.device(),
-        &mut encoder,
-        Destination {
-            buffer,
-            byte_offset,
-        },
-        sampler,
-        id,
-        range,
-        dtype,
-    )?;
-    gpu.queue().submit([encoder.finish()]);
-    Ok(())
-}
-
 /// Checks that the buffer holds the CPU's bits of `range` from `byte_offset` (within 1 ulp) and
 /// poison everywhere else.
 fn check_buffer(
@@ -252,7 +206,7 @@ fn check_buffer(
     dtype: Dtype,
 ) {
     let bytes: Vec<u8> = gpu.read_buffer(buffer, 0, buffer.size()).unwrap();
-    let poison = POISON.to_le_bytes();
+    let poison = common::POISON.to_le_bytes();
     let start = byte_offset as usize;
     let end = start + 2 * (range.end - range.start) as usize;
     for (i, &b) in bytes.iter().enumerate() {
@@ -272,6 +226,22 @@ fn check_buffer(
             "{dtype} {range:?} at byte {byte_offset}: element {k} is {got:#06x}, CPU {w:#06x}"
         );
     }
+}
+
+/// Fills `range` at `byte_offset` into a fresh poisoned buffer of `buffer_bytes` and checks the
+/// buffer with `check_buffer`.
+fn fill_poisoned_and_check(
+    gpu: &GpuContext,
+    buffer_bytes: u64,
+    byte_offset: u64,
+    sampler: &Sampler,
+    id: StreamId,
+    range: std::ops::Range<u64>,
+    dtype: Dtype,
+) {
+    let buffer = common::poisoned_buffer(gpu, buffer_bytes);
+    common::submit_fill(gpu, &buffer, byte_offset, sampler, id, range.clone(), dtype).unwrap();
+    check_buffer(gpu, &buffer, byte_offset, sampler, id, range, dtype);
 }
 
 #[test]
@@ -295,18 +265,7 @@ fn sixteen_bit_fills_at_odd_ranges_leave_every_other_byte_untouched() {
             (66, 7..65_544),
             (130, 2..3),
         ] {
-            let buffer = poisoned_buffer(gpu, 4 * 70_000);
-            record16(
-                gpu,
-                &buffer,
-                byte_offset,
-                &sampler,
-                id,
-                range.clone(),
-                dtype,
-            )
-            .unwrap();
-            check_buffer(gpu, &buffer, byte_offset, &sampler, id, range, dtype);
+            fill_poisoned_and_check(gpu, 4 * 70_000, byte_offset, &sampler, id, range, dtype);
         }
     }
 }
@@ -323,7 +282,7 @@ fn adjacent_sixteen_bit_fills_sharing_a_word_compose() {
         high: 1.0,
     };
     for dtype in [Dtype::F16, Dtype::Bf16] {
-        let buffer = poisoned_buffer(gpu, 4096);
+        let buffer = common::poisoned_buffer(gpu, 4096);
         let pieces = [(3u64..10u64), (10..11), (11..1000)];
         let mut encoder = gpu.device().create_command_encoder(&Default::default());
         for piece in pieces {
@@ -351,23 +310,7 @@ fn adjacent_sixteen_bit_fills_sharing_a_word_compose() {
 #[test]
 fn sixteen_bit_fills_crossing_many_binding_windows() {
     // A binding limit of 4096 bytes: windows of about 2048 elements whose seams split words.
-    let gpu = pollster::block_on(async {
-        let adapter = nninit::gpu::request_adapter()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let limits = wgpu::Limits {
-            max_storage_buffer_binding_size: 4096,
-            ..adapter.limits()
-        };
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                required_limits: limits,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        GpuContext::from_device(adapter.get_info(), device, queue)
-    });
+    let gpu = common::small_window_gpu();
     let id = StreamId::new(5, 5);
     let sampler = Sampler::Uniform {
         low: -2.0,
@@ -375,18 +318,7 @@ fn sixteen_bit_fills_crossing_many_binding_windows() {
     };
     for dtype in [Dtype::F16, Dtype::Bf16] {
         for (byte_offset, range) in [(2u64, 1..20_011u64), (34, 13..19_999), (4094, 1021..1030)] {
-            let buffer = poisoned_buffer(&gpu, 48_000);
-            record16(
-                &gpu,
-                &buffer,
-                byte_offset,
-                &sampler,
-                id,
-                range.clone(),
-                dtype,
-            )
-            .unwrap();
-            check_buffer(&gpu, &buffer, byte_offset, &sampler, id, range, dtype);
+            fill_poisoned_and_check(gpu, 48_000, byte_offset, &sampler, id, range, dtype);
         }
         // The convenience path too.
         let got = gpu.fill_bits(&sampler, id, 3..10_004, dtype).unwrap();
@@ -402,16 +334,16 @@ fn invalid_sixteen_bit_requests_are_errors() {
         low: -1.0,
         high: 1.0,
     };
-    let buffer = poisoned_buffer(gpu, 64);
+    let buffer = common::poisoned_buffer(gpu, 64);
     assert!(
-        record16(gpu, &buffer, 1, &sampler, id, 0..4, Dtype::F16).is_err(),
+        common::submit_fill(gpu, &buffer, 1, &sampler, id, 0..4, Dtype::F16).is_err(),
         "odd offset"
     );
     assert!(
-        record16(gpu, &buffer, 2, &sampler, id, 0..32, Dtype::F16).is_err(),
+        common::submit_fill(gpu, &buffer, 2, &sampler, id, 0..32, Dtype::F16).is_err(),
         "past the end"
     );
-    assert!(record16(gpu, &buffer, 0, &sampler, id, 0..32, Dtype::Bf16).is_ok());
+    assert!(common::submit_fill(gpu, &buffer, 0, &sampler, id, 0..32, Dtype::Bf16).is_ok());
     assert!(gpu.fill_bits(&sampler, id, 0..4, Dtype::F32).is_err());
     let mut out = [0u16; 4];
     assert!(nninit::cpu::fill_bits(&sampler, id, 0, Dtype::F32, &mut out).is_err());

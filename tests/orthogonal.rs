@@ -158,26 +158,6 @@ fn same_stream_same_values_other_stream_other_values() {
     assert!(a.iter().zip(&c).filter(|(x, y)| x != y).count() > a.len() / 2);
 }
 
-const POISON: u32 = 0xDEAD_BEEF;
-
-fn poisoned_buffer(words: u64) -> wgpu::Buffer {
-    let gpu = common::gpu();
-    let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("poisoned"),
-        size: 4 * words,
-        usage: wgpu::BufferUsages::STORAGE
-            | wgpu::BufferUsages::COPY_SRC
-            | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    gpu.queue().write_buffer(
-        &buffer,
-        0,
-        bytemuck::cast_slice(&vec![POISON; words as usize]),
-    );
-    buffer
-}
-
 #[test]
 fn record_into_a_caller_buffer_at_an_offset_touches_only_the_tensor() {
     let gpu = common::gpu();
@@ -186,7 +166,7 @@ fn record_into_a_caller_buffer_at_an_offset_touches_only_the_tensor() {
     for (shape, guard_before) in [([30u64, 20], 37u64), ([20, 30], 5), ([12, 12], 0)] {
         let len = shape[0] * shape[1];
         let total = guard_before + len + 11;
-        let buffer = poisoned_buffer(total);
+        let buffer = common::poisoned_buffer(gpu, 4 * total);
         let mut encoder = gpu.device().create_command_encoder(&Default::default());
         let dst = Destination {
             buffer: &buffer,
@@ -207,8 +187,14 @@ fn record_into_a_caller_buffer_at_an_offset_touches_only_the_tensor() {
         let words: Vec<u32> = gpu.read_buffer(&buffer, 0, 4 * total).unwrap();
         let start = guard_before as usize;
         let end = start + len as usize;
-        assert!(words[..start].iter().all(|&w| w == POISON), "{shape:?}");
-        assert!(words[end..].iter().all(|&w| w == POISON), "{shape:?}");
+        assert!(
+            words[..start].iter().all(|&w| w == common::POISON),
+            "{shape:?}"
+        );
+        assert!(
+            words[end..].iter().all(|&w| w == common::POISON),
+            "{shape:?}"
+        );
         let values: &[f32] = bytemuck::cast_slice(&words[start..end]);
         let expected = gpu_orthogonal(&shape, 0.5, stream);
         assert!(
@@ -249,7 +235,7 @@ fn invalid_requests_are_errors_and_empty_tensors_are_empty() {
         );
     }
 
-    let buffer = poisoned_buffer(16);
+    let buffer = common::poisoned_buffer(gpu, 4 * 16);
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
     let mut record = |buffer: &wgpu::Buffer, byte_offset: u64, shape: &[u64]| {
         kernels().record(

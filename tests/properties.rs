@@ -12,35 +12,10 @@
 mod common;
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
-use nninit::{Destination, Dtype, GpuContext, Sampler, StreamId};
+use nninit::{Destination, Dtype, Sampler, StreamId};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, RngSeed};
-
-/// A device whose bindings are 4 KiB, so that fills cross many binding windows at odd offsets.
-fn small_window_gpu() -> &'static GpuContext {
-    static GPU: OnceLock<GpuContext> = OnceLock::new();
-    GPU.get_or_init(|| {
-        pollster::block_on(async {
-            let adapter = nninit::gpu::request_adapter()
-                .await
-                .unwrap_or_else(|e| panic!("GPU tests need a wgpu adapter: {e}"));
-            let limits = wgpu::Limits {
-                max_storage_buffer_binding_size: 4096,
-                ..adapter.limits()
-            };
-            let (device, queue) = adapter
-                .request_device(&wgpu::DeviceDescriptor {
-                    required_limits: limits,
-                    ..Default::default()
-                })
-                .await
-                .unwrap();
-            GpuContext::from_device(adapter.get_info(), device, queue)
-        })
-    })
-}
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -206,7 +181,7 @@ fn within_contract(sampler: &Sampler, dtype: Dtype, gpu: &[u8], cpu: &[u8]) -> b
 /// Runs one case; returns whether the fill was bit-identical to the CPU.
 fn check(case: &Case) -> Result<bool, TestCaseError> {
     let gpu = if case.small_windows {
-        small_window_gpu()
+        common::small_window_gpu()
     } else {
         common::gpu()
     };
@@ -216,15 +191,7 @@ fn check(case: &Case) -> Result<bool, TestCaseError> {
         .next_multiple_of(4)
         .max(4);
     let initial = poison(case.poison_seed, total as usize);
-    let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("poisoned"),
-        size: total,
-        usage: wgpu::BufferUsages::STORAGE
-            | wgpu::BufferUsages::COPY_SRC
-            | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    gpu.queue().write_buffer(&buffer, 0, &initial);
+    let buffer = common::buffer_holding(gpu, &initial);
     let id = StreamId::new(case.seed, case.stream);
     let byte_offset = case.guard_before * size;
     let mut encoder = gpu.device().create_command_encoder(&Default::default());

@@ -1,9 +1,14 @@
-//! Shared by the integration tests: one GPU context per test binary, and KAT parsing.
+//! Shared by the integration tests: one GPU context per test binary, devices with other limits,
+//! poisoned buffers, KAT parsing, statistics, and (with the `cli` feature) running the binary.
 #![allow(dead_code)]
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
-use nninit::GpuContext;
+use nninit::{Destination, Dtype, GpuContext, Sampler, StreamId};
+
+#[cfg(feature = "cli")]
+pub mod cli;
 
 /// The test binary's GPU context. Without an adapter this fails the test with the message naming
 /// what to install; GPU tests never pass silently.
@@ -13,6 +18,91 @@ pub fn gpu() -> &'static GpuContext {
         Ok(gpu) => gpu,
         Err(error) => panic!("GPU tests need a wgpu adapter: {error}"),
     })
+}
+
+/// A fresh device of the default adapter with `limits` applied over the adapter's own, wrapped
+/// without any uncaptured-error handler of its own (wgpu's default one panics).
+pub fn gpu_with(limits: impl FnOnce(wgpu::Limits) -> wgpu::Limits) -> GpuContext {
+    pollster::block_on(async {
+        let adapter = nninit::gpu::request_adapter()
+            .await
+            .unwrap_or_else(|e| panic!("GPU tests need a wgpu adapter: {e}"));
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                required_limits: limits(adapter.limits()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        GpuContext::from_device(adapter.get_info(), device, queue)
+    })
+}
+
+/// The test binary's device whose storage bindings are 4 KiB, so that fills cross many binding
+/// windows at odd offsets.
+pub fn small_window_gpu() -> &'static GpuContext {
+    static GPU: OnceLock<GpuContext> = OnceLock::new();
+    GPU.get_or_init(|| {
+        gpu_with(|limits| wgpu::Limits {
+            max_storage_buffer_binding_size: 4096,
+            ..limits
+        })
+    })
+}
+
+/// The word `poisoned_buffer` holds everywhere: a fill that leaves it alone did not write there.
+pub const POISON: u32 = 0xDEAD_BEEF;
+
+/// A storage buffer (also a copy source and destination) of `contents.len()` bytes holding
+/// `contents`.
+pub fn buffer_holding(gpu: &GpuContext, contents: &[u8]) -> wgpu::Buffer {
+    let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("poisoned"),
+        size: contents.len() as u64,
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    gpu.queue().write_buffer(&buffer, 0, contents);
+    buffer
+}
+
+/// A storage buffer of `bytes` (a multiple of 4) holding `POISON` in every word.
+pub fn poisoned_buffer(gpu: &GpuContext, bytes: u64) -> wgpu::Buffer {
+    assert!(bytes.is_multiple_of(4), "{bytes} bytes is not whole words");
+    buffer_holding(
+        gpu,
+        bytemuck::cast_slice(&vec![POISON; (bytes / 4) as usize]),
+    )
+}
+
+/// Records a fill of elements `range` as `dtype` at `byte_offset` of `buffer` into an encoder of
+/// its own and submits it; nothing is submitted when recording fails.
+pub fn submit_fill(
+    gpu: &GpuContext,
+    buffer: &wgpu::Buffer,
+    byte_offset: u64,
+    sampler: &Sampler,
+    id: StreamId,
+    range: Range<u64>,
+    dtype: Dtype,
+) -> nninit::Result<()> {
+    let mut encoder = gpu.device().create_command_encoder(&Default::default());
+    gpu.kernels().record_fill_dtype(
+        gpu.device(),
+        &mut encoder,
+        Destination {
+            buffer,
+            byte_offset,
+        },
+        sampler,
+        id,
+        range,
+        dtype,
+    )?;
+    gpu.queue().submit([encoder.finish()]);
+    Ok(())
 }
 
 /// One known-answer vector: rounds, counter, key, expected output.
