@@ -279,51 +279,47 @@ fn uniform_and_normal_moments_pass_z_tests() {
     }
 }
 
+/// The name of the parameter an `Error::InvalidParameter` blames; any other outcome fails.
+fn blamed<T: std::fmt::Debug>(result: Result<T, nninit::Error>) -> String {
+    match result {
+        Err(nninit::Error::InvalidParameter {
+            name,
+            value,
+            allowed,
+        }) => {
+            assert!(!value.is_empty() && !allowed.is_empty(), "{name}");
+            name
+        }
+        other => panic!("expected Error::InvalidParameter, got {other:?}"),
+    }
+}
+
 #[test]
-fn invalid_requests_are_errors_not_panics() {
+fn invalid_requests_are_errors_naming_the_parameter() {
     let gpu = common::gpu();
     let id = StreamId::new(0, 0);
-    assert!(
-        gpu.fill(
-            &Sampler::Normal {
-                mean: 0.0,
-                std: 0.0
-            },
-            id,
-            0..4
-        )
-        .is_err()
-    );
-    assert!(
-        gpu.fill(
-            &Sampler::Uniform {
-                low: 1.0,
-                high: 1.0
-            },
-            id,
-            0..4
-        )
-        .is_err()
-    );
-    assert!(
-        gpu.fill(&Sampler::Constant { value: f32::NAN }, id, 0..4)
-            .is_err()
-    );
+    let normal = |std| Sampler::Normal { mean: 0.0, std };
+    assert_eq!(blamed(gpu.fill(&normal(0.0), id, 0..4)), "std");
+    assert_eq!(blamed(gpu.fill(&normal(f32::INFINITY), id, 0..4)), "std");
+    let uniform = Sampler::Uniform {
+        low: 1.0,
+        high: 1.0,
+    };
+    assert_eq!(blamed(gpu.fill(&uniform, id, 0..4)), "high");
+    let nan = Sampler::Constant { value: f32::NAN };
+    assert_eq!(blamed(gpu.fill(&nan, id, 0..4)), "val");
     #[allow(clippy::reversed_empty_ranges)]
     let reversed = 5..4;
-    assert!(
-        gpu.fill(&Sampler::Constant { value: 1.0 }, id, reversed)
-            .is_err()
-    );
-    let buffer = common::poisoned_buffer(gpu, 4 * 16);
     let sampler = Sampler::Constant { value: 1.0 };
+    assert_eq!(blamed(gpu.fill(&sampler, id, reversed)), "range");
+    let buffer = common::poisoned_buffer(gpu, 4 * 16);
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    let record = |encoder: &mut wgpu::CommandEncoder, byte_offset, range| {
+    let record = |encoder: &mut wgpu::CommandEncoder, buffer, byte_offset, range| {
         gpu.kernels().record_fill(
             gpu.device(),
             encoder,
             Destination {
-                buffer: &buffer,
+                buffer,
                 byte_offset,
             },
             &sampler,
@@ -331,32 +327,26 @@ fn invalid_requests_are_errors_not_panics() {
             range,
         )
     };
-    assert!(record(&mut encoder, 2, 0..4).is_err(), "unaligned offset");
-    assert!(
-        record(&mut encoder, 0, 0..17).is_err(),
-        "range past the buffer"
-    );
-    assert!(
-        record(&mut encoder, 8, 0..15).is_err(),
-        "range past the buffer at an offset"
-    );
-    assert!(
-        record(&mut encoder, 0, 0..u64::MAX).is_err(),
-        "byte size overflow"
-    );
+    let unaligned = record(&mut encoder, &buffer, 2, 0..4);
+    assert_eq!(blamed(unaligned), "byte_offset");
+    let past_the_end = record(&mut encoder, &buffer, 0, 0..17);
+    assert_eq!(blamed(past_the_end), "range");
+    let past_the_end_at_offset = record(&mut encoder, &buffer, 8, 0..15);
+    assert_eq!(blamed(past_the_end_at_offset), "range");
+    let overflowing = record(&mut encoder, &buffer, 0, 0..u64::MAX);
+    assert_eq!(blamed(overflowing), "range");
     let no_storage = gpu.device().create_buffer(&wgpu::BufferDescriptor {
         label: None,
         size: 64,
         usage: wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    let dst = Destination {
-        buffer: &no_storage,
-        byte_offset: 0,
-    };
-    assert!(
-        gpu.kernels()
-            .record_fill(gpu.device(), &mut encoder, dst, &sampler, id, 0..4)
-            .is_err()
+    assert_eq!(
+        blamed(record(&mut encoder, &no_storage, 0, 0..4)),
+        "buffer usage"
     );
+    // Nothing was recorded: the buffer still holds its poison.
+    gpu.queue().submit([encoder.finish()]);
+    let after: Vec<u32> = gpu.read_buffer(&buffer, 0, 64).unwrap();
+    assert!(after.iter().all(|&w| w == common::POISON), "{after:x?}");
 }
