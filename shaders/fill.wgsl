@@ -9,12 +9,14 @@
 override DIST: u32;
 // The 16-bit format `fill16` writes: 1 f16, 2 bf16 (`fill` always writes 32-bit words).
 override DTYPE: u32 = 1u;
-// true: every block of the window is whole (first_lane 0, count a multiple of 4) and lands on a
-// 4-element boundary of the destination (dst_offset a multiple of 4), so each block is one
-// 16-byte (f32) or 8-byte (16-bit) store through `dst4` / `dst16v`. The host splits a window
-// into such an interior and at most two partial blocks (false: element by element). A
-// software adapter runs both sides of a branch and a store lane by lane, so this variant, with
-// no per-element branch and one store per block, is most of the speed of a cheap fill there.
+// true: the window is whole pairs of blocks (first_lane 0, count a multiple of 8) landing on an
+// 8-element boundary of the destination (dst_offset a multiple of 8), so each invocation draws
+// two neighbouring blocks and stores them with one 32-byte (f32) or 16-byte (16-bit) store
+// through `dst_pairs` / `dst16_pairs`. The host splits a window into such an interior and at most
+// two partial pieces of fewer than 8 elements (false: element by element). A software adapter
+// runs both sides of a branch and stores lane by lane, one loop over the lanes per store, so this
+// variant, with no per-element branch and one store per two blocks, is most of the speed of a
+// cheap fill there.
 override WHOLE_BLOCKS: bool = false;
 const WORKGROUP_SIZE: u32 = 256u;
 
@@ -43,9 +45,22 @@ struct FillParams {
 // 16-bit output (`fill16`): two elements per word; a word shared with another invocation or
 // with bytes outside the fill is updated half by half with atomics.
 @group(0) @binding(2) var<storage, read_write> dst16: array<atomic<u32>>;
-// The same bytes as `dst` (binding 3) or `dst16` (binding 4), for the WHOLE_BLOCKS variant.
-@group(0) @binding(3) var<storage, read_write> dst4: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read_write> dst16v: array<vec2<u32>>;
+// The same bytes as `dst` (binding 3) or `dst16` (binding 4), for the WHOLE_BLOCKS variant: one
+// element per pair of blocks. FillKernels replaces the text between the markers by
+// pair_stores_int64.wgsl on devices with SHADER_INT64: there the pair is stored as 64-bit
+// words, half as many stores for llvmpipe (which stores each lane's components one by one).
+// BEGIN pair stores
+@group(0) @binding(3) var<storage, read_write> dst_pairs: array<array<vec4<u32>, 2>>;
+@group(0) @binding(4) var<storage, read_write> dst16_pairs: array<vec4<u32>>;
+
+fn store_pair(index: u32, a: vec4<u32>, b: vec4<u32>) {
+    dst_pairs[index] = array<vec4<u32>, 2>(a, b);
+}
+
+fn store_pair16(index: u32, a: vec2<u32>, b: vec2<u32>) {
+    dst16_pairs[index] = vec4<u32>(a, b);
+}
+// END pair stores
 
 // `x` unchanged, in a form no compiler can see through (an exclusive or with a uniform that is
 // always 0). Shader compilers may rewrite float expressions inexactly: lavapipe (Mesa 22.3)
@@ -158,11 +173,11 @@ fn add_u64(a: vec2<u32>, b: u32) -> vec2<u32> {
 }
 
 // Blocks per workgroup: the window's blocks split into one contiguous span per workgroup, a
-// multiple of twice the workgroup size (the WHOLE_BLOCKS loop takes two blocks per pass). Workgroup g walks blocks [g·span, (g+1)·span) with a stride of
-// WORKGROUP_SIZE, so each pass of a workgroup writes one contiguous run of memory, and the host
-// may dispatch fewer workgroups than blocks / WORKGROUP_SIZE (a software adapter pays per
-// workgroup; each invocation then loops). The dispatch size never changes which values land
-// where: block j is always block j.
+// multiple of twice the workgroup size (the WHOLE_BLOCKS loop takes two blocks per invocation
+// and pass). Workgroup g walks blocks [g·span, (g+1)·span), each pass one contiguous run of
+// memory, and the host may dispatch fewer workgroups than blocks / WORKGROUP_SIZE (a software
+// adapter pays per workgroup; each invocation then loops). The dispatch size never changes which
+// values land where: block j is always block j.
 fn group_span(n_blocks: u32, groups: u32) -> u32 {
     let unit = 2u * WORKGROUP_SIZE;
     return (n_blocks + groups * unit - 1u) / (groups * unit) * unit;
@@ -179,19 +194,14 @@ fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     let span = group_span(n_blocks, groups.x);
     let last = min(span * (group.x + 1u), n_blocks);
     if WHOLE_BLOCKS {
-        // Two blocks per pass, side by side: independent work for the CPU or GPU to overlap
-        // (measured on lavapipe: 10% less CPU for uniform and truncated normal, 4% for normal;
-        // four per pass was slower).
-        for (var j = span * group.x + local_id; j < last; j += 2u * WORKGROUP_SIZE) {
-            let j2 = j + WORKGROUP_SIZE;
+        // Blocks j and j + 1 (j even; the window holds whole pairs): independent work for the
+        // CPU or GPU to overlap, and one store.
+        for (var j = span * group.x + 2u * local_id; j < last; j += 2u * WORKGROUP_SIZE) {
             let bits = block_bits(
                 philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key));
             let bits2 = block_bits(
-                philox4x32_10(vec4<u32>(add_u64(params.first_block, j2), params.stream), params.key));
-            dst4[(params.dst_offset >> 2u) + j] = bits;
-            if j2 < last {
-                dst4[(params.dst_offset >> 2u) + j2] = bits2;
-            }
+                philox4x32_10(vec4<u32>(add_u64(params.first_block, j + 1u), params.stream), params.key));
+            store_pair((params.dst_offset >> 3u) + (j >> 1u), bits, bits2);
         }
         return;
     }
@@ -222,17 +232,14 @@ fn fill16(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_ind
     let span = group_span(n_blocks, groups.x);
     let last = min(span * (group.x + 1u), n_blocks);
     if WHOLE_BLOCKS {
-        for (var j = span * group.x + local_id; j < last; j += 2u * WORKGROUP_SIZE) {
-            let j2 = j + WORKGROUP_SIZE;
+        for (var j = span * group.x + 2u * local_id; j < last; j += 2u * WORKGROUP_SIZE) {
             let h = half_bits(block_values(
                 philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key)));
             let h2 = half_bits(block_values(
-                philox4x32_10(vec4<u32>(add_u64(params.first_block, j2), params.stream), params.key)));
-            dst16v[(params.dst_offset >> 2u) + j] = vec2<u32>(h.x | (h.y << 16u), h.z | (h.w << 16u));
-            if j2 < last {
-                dst16v[(params.dst_offset >> 2u) + j2] =
-                    vec2<u32>(h2.x | (h2.y << 16u), h2.z | (h2.w << 16u));
-            }
+                philox4x32_10(vec4<u32>(add_u64(params.first_block, j + 1u), params.stream), params.key)));
+            store_pair16((params.dst_offset >> 3u) + (j >> 1u),
+                vec2<u32>(h.x | (h.y << 16u), h.z | (h.w << 16u)),
+                vec2<u32>(h2.x | (h2.y << 16u), h2.z | (h2.w << 16u)));
         }
         return;
     }

@@ -221,6 +221,23 @@ fn int64_philox_matches_every_ten_round_vector_and_the_cpu() {
     check_fills_equal_cpu(&gpu);
 }
 
+/// A device opened without features runs the 16-bit-limb Philox and the 32-bit whole-block
+/// stores (the default device has SHADER_INT64 wherever the adapter does, as lavapipe's does).
+#[test]
+fn limb_kernels_match_every_ten_round_vector_and_the_cpu() {
+    let gpu = common::gpu_with(|limits| limits);
+    assert!(!gpu.kernels().uses_int64());
+    let kats: Vec<_> = common::philox_kats()
+        .into_iter()
+        .filter(|k| k.rounds == 10)
+        .collect();
+    let inputs: Vec<_> = kats.iter().map(|k| (k.ctr, k.key)).collect();
+    for (kat, out) in kats.iter().zip(gpu.philox4x32_10(&inputs).unwrap()) {
+        assert_eq!(out, kat.out, "ctr {:08x?} key {:08x?}", kat.ctr, kat.key);
+    }
+    check_fills_equal_cpu(&gpu);
+}
+
 #[test]
 fn the_default_device_uses_the_limb_kernels_unless_it_enabled_int64() {
     let gpu = common::gpu();

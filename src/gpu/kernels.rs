@@ -11,6 +11,8 @@ use crate::stream::StreamId;
 /// Philox's 32×32 → 64-bit product with one u64 multiply, replacing the 16-bit-limb `mul_wide` of
 /// `philox.wgsl` on devices with `SHADER_INT64`.
 const MUL_WIDE_INT64: &str = include_str!("../../shaders/mul_wide_int64.wgsl");
+/// The whole-block stores of `fill.wgsl` as 64-bit words, on devices with `SHADER_INT64`.
+const PAIR_STORES_INT64: &str = include_str!("../../shaders/pair_stores_int64.wgsl");
 const FILL_SHADER: &str = concat!(
     include_str!("../../shaders/philox.wgsl"),
     include_str!("../../shaders/math.wgsl"),
@@ -106,10 +108,11 @@ pub struct FillKernels {
     /// Bound as the whole-block view of windows that cannot use it (too small or misaligned);
     /// never written.
     spare: wgpu::Buffer,
-    /// Params at binding 0 (dynamic offset), 32-bit destination at binding 1, its vec4 view at 3.
+    /// Params at binding 0 (dynamic offset), 32-bit destination at binding 1, its view by pairs of
+    /// blocks at 3.
     layout: wgpu::BindGroupLayout,
-    /// Params at binding 0 (dynamic offset), 16-bit (atomic) destination at binding 2, its vec2
-    /// view at 4.
+    /// Params at binding 0 (dynamic offset), 16-bit (atomic) destination at binding 2, its view by
+    /// pairs of blocks at 4.
     layout16: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipeline_layout16: wgpu::PipelineLayout,
@@ -190,11 +193,12 @@ impl FillKernels {
         };
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("nninit fill"),
-            source: wgpu::ShaderSource::Wgsl(Self::with_mul_wide(int64, FILL_SHADER).into()),
+            source: wgpu::ShaderSource::Wgsl(Self::with_int64(int64, FILL_SHADER).into()),
         });
         let spare = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("nninit fill spare"),
-            size: 16,
+            // One element of the largest whole-block view (a pair of f32 blocks).
+            size: 32,
             usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: false,
         });
@@ -212,21 +216,24 @@ impl FillKernels {
         }
     }
 
-    /// `shader` (which contains `philox.wgsl`) with the u64 `mul_wide` in place of the 16-bit-limb
-    /// one when `int64`.
-    fn with_mul_wide(int64: bool, shader: &str) -> String {
-        const BEGIN: &str = "// BEGIN mul_wide\n";
-        const END: &str = "// END mul_wide\n";
-        match (int64, shader.find(BEGIN), shader.find(END)) {
-            (true, Some(begin), Some(end)) => {
-                format!(
-                    "{}{MUL_WIDE_INT64}{}",
-                    &shader[..begin],
-                    &shader[end + END.len()..]
-                )
+    /// `shader` with its 64-bit variants in place when `int64`: the u64 `mul_wide` of Philox
+    /// instead of the 16-bit-limb one, and the 64-bit whole-block stores of `fill.wgsl`. Each
+    /// variant replaces the text between `// BEGIN name` and `// END name`.
+    fn with_int64(int64: bool, shader: &str) -> String {
+        let mut shader = shader.to_string();
+        if int64 {
+            for (name, replacement) in [
+                ("mul_wide", MUL_WIDE_INT64),
+                ("pair stores", PAIR_STORES_INT64),
+            ] {
+                let begin = format!("// BEGIN {name}\n");
+                let end = format!("// END {name}\n");
+                if let (Some(b), Some(e)) = (shader.find(&begin), shader.find(&end)) {
+                    shader.replace_range(b..e + end.len(), replacement);
+                }
             }
-            _ => shader.to_string(),
         }
+        shader
     }
 
     /// Whether the kernels multiply with u64 (the device has `SHADER_INT64`) rather than with
@@ -422,13 +429,15 @@ impl FillKernels {
             let dst_offset = lead / size;
             // Element i of the window lands at destination index dst_offset + i. When lane 0 of
             // every block lands on a multiple of 4 (element index ≡ destination index mod 4),
-            // the whole blocks go to the WHOLE_BLOCKS kernel and at most two partial blocks,
-            // head and tail, element by element; otherwise the whole window element by element.
+            // the whole pairs of blocks from the first destination index that is a multiple of 8
+            // (then the element index is a multiple of 4 too) go to the WHOLE_BLOCKS kernel, and
+            // the fewer than 8 elements before and after them element by element; otherwise the
+            // whole window element by element.
             let mut pieces = [(0u64, count, false); 3];
             let mut n_pieces = 1;
             if dst_offset % 4 == first % 4 {
-                let head = ((4 - first % 4) % 4).min(count);
-                let body = (count - head) / 4 * 4;
+                let head = ((8 - dst_offset % 8) % 8).min(count);
+                let body = (count - head) / 8 * 8;
                 let tail = count - head - body;
                 n_pieces = 0;
                 for (start, n, whole) in [
@@ -579,9 +588,7 @@ impl FillKernels {
         let kat_pipeline = self.kat_pipeline.get_or_init(|| {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some("nninit philox_kat"),
-                source: wgpu::ShaderSource::Wgsl(
-                    Self::with_mul_wide(self.int64, KAT_SHADER).into(),
-                ),
+                source: wgpu::ShaderSource::Wgsl(Self::with_int64(self.int64, KAT_SHADER).into()),
             });
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some("nninit philox_kat"),
@@ -662,4 +669,21 @@ fn checked_destination(dst: Destination<'_>, elements: &Range<u64>, size: u64) -
         ));
     }
     Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int64_variants_replace_their_marked_text() {
+        let limbs = FillKernels::with_int64(false, FILL_SHADER);
+        assert_eq!(limbs, FILL_SHADER);
+        let int64 = FillKernels::with_int64(true, FILL_SHADER);
+        assert!(int64.contains(MUL_WIDE_INT64) && int64.contains(PAIR_STORES_INT64));
+        assert!(!int64.contains("// BEGIN") && !int64.contains("a_lo * b_lo"));
+        assert!(!int64.contains("array<array<vec4<u32>, 2>>"));
+        let kat = FillKernels::with_int64(true, KAT_SHADER);
+        assert!(kat.contains(MUL_WIDE_INT64) && !kat.contains(PAIR_STORES_INT64));
+    }
 }
