@@ -380,7 +380,7 @@ impl OrthogonalKernels {
     }
 
     /// `orthogonal(gain)` of `shape` drawn from `stream`, computed on `gpu`'s device and read
-    /// back (row-major): one submit for the fill, the QR and the copy to the host. See
+    /// back (row-major): one submit for the fill and the QR, then the copy to the host. See
     /// [`Self::record`] for errors and accuracy.
     pub fn orthogonal(
         &self,
@@ -414,12 +414,6 @@ impl OrthogonalKernels {
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
                 mapped_at_creation: false,
             });
-            let staging = device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("nninit orthogonal readback"),
-                size: bytes,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
             let mut encoder = device.create_command_encoder(&Default::default());
             let dst = Destination {
                 buffer: &buffer,
@@ -434,28 +428,9 @@ impl OrthogonalKernels {
                 gain,
                 stream,
             )?;
-            encoder.copy_buffer_to_buffer(&buffer, 0, &staging, 0, bytes);
             gpu.queue().submit([encoder.finish()]);
-            let (sender, receiver) = std::sync::mpsc::channel();
-            staging
-                .slice(..)
-                .map_async(wgpu::MapMode::Read, move |result| drop(sender.send(result)));
-            device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| Error::gpu("orthogonal readback", e))?;
-            receiver
-                .recv()
-                .map_err(|e| Error::gpu("orthogonal readback", e))?
-                .map_err(|e| Error::gpu("orthogonal readback", e))?;
-            let values = {
-                let view = staging
-                    .slice(..)
-                    .get_mapped_range()
-                    .map_err(|e| Error::gpu("orthogonal readback", e))?;
-                bytemuck::pod_collect_to_vec(&view)
-            };
-            staging.unmap();
-            Ok(values)
+            // Waits for the fill and the QR, and copies the matrix back in staging pieces.
+            gpu.read_buffer(&buffer, 0, bytes)
         })
     }
 }
