@@ -143,6 +143,70 @@ fn check_fills_equal_cpu(gpu: &GpuContext) {
     }
 }
 
+/// Every split of a window into element-by-element edges and the whole-pair interior: each
+/// destination position modulo 8 (even ones for 16-bit output, whose byte offsets are 4-byte
+/// aligned), each first element modulo 8, and counts around the pair size; every byte outside
+/// the fills must stay 0xAB.
+fn check_every_split(gpu: &GpuContext) {
+    let stream = StreamId::named(5, "split");
+    let sampler = Sampler::Normal {
+        mean: 0.5,
+        std: 2.0,
+    };
+    let counts = [1u64, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100];
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::Bf16] {
+        let size = dtype.size_bytes() as u64;
+        let positions: Vec<u64> = (0..8).filter(|p| p * size % 4 == 0).collect();
+        let mut placed = Vec::new();
+        let mut at = 0u64;
+        for &position in &positions {
+            for first in 0..8u64 {
+                for count in counts {
+                    // `at` is a multiple of 32 bytes: position is the destination index mod 8.
+                    placed.push((first, count, at + position * size));
+                    at += (position + count) * size + 64;
+                    at = at.next_multiple_of(32);
+                }
+            }
+        }
+        let buffer = storage(gpu, at);
+        let requests: Vec<FillRequest<'_>> = placed
+            .iter()
+            .map(|&(first, count, byte_offset)| FillRequest {
+                dst: Destination {
+                    buffer: &buffer,
+                    byte_offset,
+                },
+                sampler,
+                stream,
+                elements: first..first + count,
+                dtype,
+            })
+            .collect();
+        let got = batch_bytes(gpu, &buffer, &requests);
+        let mut want = vec![0xABu8; at as usize];
+        for &(first, count, byte_offset) in &placed {
+            let bytes = cpu_bytes(&sampler, stream, first..first + count, dtype);
+            want[byte_offset as usize..][..bytes.len()].copy_from_slice(&bytes);
+        }
+        for &(first, count, byte_offset) in &placed {
+            let span = byte_offset as usize..(byte_offset + count * size) as usize + 64;
+            assert!(
+                got[span.clone()] == want[span],
+                "{dtype}: elements {first}..{} at byte {byte_offset}",
+                first + count
+            );
+        }
+        assert!(got == want, "{dtype}: a byte between the fills changed");
+    }
+}
+
+#[test]
+fn every_split_into_edges_and_pairs_equals_the_cpu_reference() {
+    check_every_split(common::gpu());
+    check_every_split(&common::gpu_with(|limits| limits));
+}
+
 #[test]
 fn batched_fills_at_every_alignment_equal_the_cpu_reference() {
     check_fills_equal_cpu(common::gpu());
