@@ -156,7 +156,7 @@ fn check_every_split(gpu: &GpuContext) {
     let counts = [1u64, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100];
     for dtype in [Dtype::F32, Dtype::F16, Dtype::Bf16] {
         let size = dtype.size_bytes() as u64;
-        let positions: Vec<u64> = (0..8).filter(|p| p * size % 4 == 0).collect();
+        let positions: Vec<u64> = (0..8).filter(|p| (p * size).is_multiple_of(4)).collect();
         let mut placed = Vec::new();
         let mut at = 0u64;
         for &position in &positions {
