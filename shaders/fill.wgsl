@@ -220,8 +220,8 @@ fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
 }
 
 // The same walk for 16-bit output: element `local` of the window is half `dst_offset + local`
-// of `dst16` (the low half of a word first). WHOLE_BLOCKS: each block is one 8-byte store;
-// otherwise two halves of one word written by this block are stored together, and a lone
+// of `dst16` (the low half of a word first). WHOLE_BLOCKS: each pair of blocks is one 16-byte
+// store; otherwise two halves of one word written by this block are stored together, and a lone
 // half (a word shared with the neighbouring block, or with bytes outside the fill) is cleared and
 // set with atomicAnd/atomicOr, which never touch the other half.
 @compute @workgroup_size(WORKGROUP_SIZE)

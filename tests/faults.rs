@@ -277,9 +277,23 @@ fn recording_into_a_lost_device_does_not_panic() {
     gpu.device().destroy();
     assert!(gpu.is_lost());
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    let result = record_normal_16(&gpu, &mut encoder, &buffer);
-    let reason = gpu_reason(result);
-    assert!(!reason.contains('\n'), "one line: {reason:?}");
+    let reason = gpu_reason(record_normal_16(&gpu, &mut encoder, &buffer));
+    assert!(reason.contains("is invalid"), "{reason}");
+    // Recording the orthogonal QR (a 4×4 matrix: 64 bytes) is an error too, at its matrix fill.
+    let qr = nninit::gpu::orthogonal::OrthogonalKernels::new(gpu.device());
+    let reason = gpu_reason(qr.record(
+        gpu.device(),
+        &mut encoder,
+        gpu.kernels(),
+        Destination {
+            buffer: &buffer,
+            byte_offset: 0,
+        },
+        &[4, 4],
+        1.0,
+        StreamId::new(0, 0),
+    ));
+    assert!(reason.contains("is invalid"), "{reason}");
     gpu.queue().submit([encoder.finish()]);
     assert!(gpu.fill(&NORMAL, StreamId::new(0, 0), 0..16).is_err());
 }

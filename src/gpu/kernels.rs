@@ -146,8 +146,8 @@ struct Window<'a> {
     buffer: &'a wgpu::Buffer,
     bind_start: u64,
     bind_size: u64,
-    /// Every block whole and aligned: the WHOLE_BLOCKS kernel, the destination bound through
-    /// its 4-element view (`bind_size` is then a multiple of 4 elements).
+    /// Whole pairs of blocks, aligned: the WHOLE_BLOCKS kernel, the destination bound through its
+    /// view by pairs of blocks (`bind_size` is then a multiple of 8 elements).
     whole: bool,
     groups: u32,
 }
@@ -413,7 +413,9 @@ impl FillKernels {
         let size = dtype.size_bytes() as u64;
         let len = checked_destination(dst, &elements, size)?;
         let limits = device.limits();
-        let align = u64::from(limits.min_storage_buffer_offset_alignment);
+        // Bound at a multiple of 32 bytes at least, so that a pair of blocks (32 bytes of f32,
+        // 16 of f16/bf16) is aligned to its own size whatever the adapter allows.
+        let align = u64::from(limits.min_storage_buffer_offset_alignment).max(32);
         let max_binding = limits.max_storage_buffer_binding_size & !15;
         let key = crate::stream::key(stream.seed);
         let stream_words = [stream.stream as u32, (stream.stream >> 32) as u32];
