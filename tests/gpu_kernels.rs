@@ -91,6 +91,53 @@ fn cpu_bytes(
     bytes
 }
 
+/// Fills each `(first element, count, byte offset)` of `placed` with `sampler` as `dtype` in one
+/// batch into a poisoned buffer of `bytes` bytes and checks it against the CPU reference: each
+/// fill (and the 64 bytes after it) first, so a failure names the fill, then every byte.
+fn check_placed(
+    gpu: &GpuContext,
+    bytes: u64,
+    placed: &[(u64, u64, u64)],
+    sampler: Sampler,
+    stream: StreamId,
+    dtype: Dtype,
+) {
+    let buffer = storage(gpu, bytes);
+    let requests: Vec<FillRequest<'_>> = placed
+        .iter()
+        .map(|&(first, count, byte_offset)| FillRequest {
+            dst: Destination {
+                buffer: &buffer,
+                byte_offset,
+            },
+            sampler,
+            stream,
+            elements: first..first + count,
+            dtype,
+        })
+        .collect();
+    let got = batch_bytes(gpu, &buffer, &requests);
+    let mut want = vec![0xABu8; bytes as usize];
+    for &(first, count, byte_offset) in placed {
+        let values = cpu_bytes(&sampler, stream, first..first + count, dtype);
+        want[byte_offset as usize..][..values.len()].copy_from_slice(&values);
+    }
+    let size = dtype.size_bytes() as u64;
+    for &(first, count, byte_offset) in placed {
+        let span =
+            byte_offset as usize..((byte_offset + count * size) as usize + 64).min(got.len());
+        assert!(
+            got[span.clone()] == want[span],
+            "{sampler:?} {dtype}: elements {first}..{} at byte {byte_offset}",
+            first + count
+        );
+    }
+    assert!(
+        got == want,
+        "{sampler:?} {dtype}: a byte between the fills changed"
+    );
+}
+
 /// Every sampler and dtype, at ranges and byte offsets that do and do not line blocks up with
 /// the destination, batched into one buffer; every byte outside the fills must stay 0xAB.
 fn check_fills_equal_cpu(gpu: &GpuContext) {
@@ -107,38 +154,14 @@ fn check_fills_equal_cpu(gpu: &GpuContext) {
     for dtype in [Dtype::F32, Dtype::F16, Dtype::Bf16] {
         let size = dtype.size_bytes() as u64;
         for sampler in samplers() {
-            let mut requests = Vec::new();
             let mut at = 0u64;
             let mut placed = Vec::new();
-            let buffer = storage(gpu, 64 * 1024);
             for &(first, count, offset) in &layouts {
                 let byte_offset = at + offset * size;
                 placed.push((first, count, byte_offset));
                 at = (byte_offset + count * size + 64).next_multiple_of(4);
             }
-            for &(first, count, byte_offset) in &placed {
-                requests.push(FillRequest {
-                    dst: Destination {
-                        buffer: &buffer,
-                        byte_offset,
-                    },
-                    sampler,
-                    stream,
-                    elements: first..first + count,
-                    dtype,
-                });
-            }
-            let got = batch_bytes(gpu, &buffer, &requests);
-            let mut want = vec![0xABu8; buffer.size() as usize];
-            for &(first, count, byte_offset) in &placed {
-                let bytes = cpu_bytes(&sampler, stream, first..first + count, dtype);
-                want[byte_offset as usize..byte_offset as usize + bytes.len()]
-                    .copy_from_slice(&bytes);
-            }
-            assert!(
-                got == want,
-                "{sampler:?} {dtype}: GPU bytes differ from the CPU reference"
-            );
+            check_placed(gpu, 64 * 1024, &placed, sampler, stream, dtype);
         }
     }
 }
@@ -168,35 +191,7 @@ fn check_every_split(gpu: &GpuContext) {
                 }
             }
         }
-        let buffer = storage(gpu, at);
-        let requests: Vec<FillRequest<'_>> = placed
-            .iter()
-            .map(|&(first, count, byte_offset)| FillRequest {
-                dst: Destination {
-                    buffer: &buffer,
-                    byte_offset,
-                },
-                sampler,
-                stream,
-                elements: first..first + count,
-                dtype,
-            })
-            .collect();
-        let got = batch_bytes(gpu, &buffer, &requests);
-        let mut want = vec![0xABu8; at as usize];
-        for &(first, count, byte_offset) in &placed {
-            let bytes = cpu_bytes(&sampler, stream, first..first + count, dtype);
-            want[byte_offset as usize..][..bytes.len()].copy_from_slice(&bytes);
-        }
-        for &(first, count, byte_offset) in &placed {
-            let span = byte_offset as usize..(byte_offset + count * size) as usize + 64;
-            assert!(
-                got[span.clone()] == want[span],
-                "{dtype}: elements {first}..{} at byte {byte_offset}",
-                first + count
-            );
-        }
-        assert!(got == want, "{dtype}: a byte between the fills changed");
+        check_placed(gpu, at, &placed, sampler, stream, dtype);
     }
 }
 
