@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::sampler::{KernelDist, Prepared, Sampler};
 use crate::stream::StreamId;
 
+use super::{storage_entry, uniform_entry};
+
 /// Philox's 32×32 → 64-bit product with one u64 multiply, replacing the 16-bit-limb `mul_wide` of
 /// `philox.wgsl` on devices with `SHADER_INT64`.
 const MUL_WIDE_INT64: &str = include_str!("../../shaders/mul_wide_int64.wgsl");
@@ -125,19 +127,6 @@ pub struct FillKernels {
     kat_pipeline: OnceLock<wgpu::ComputePipeline>,
 }
 
-fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
 /// One bound window of one fill: its parameters and where they and the destination are bound.
 struct Window<'a> {
     params: FillParams,
@@ -157,31 +146,14 @@ impl FillKernels {
     /// device has [`wgpu::Features::SHADER_INT64`] enabled, Philox multiplies with u64 (on
     /// llvmpipe one `vpmuludq`), elsewhere with 16-bit limbs; the words are the same.
     pub fn new(device: &wgpu::Device) -> Self {
-        let params_entry = wgpu::BindGroupLayoutEntry {
-            binding: 0,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: true,
-                min_binding_size: wgpu::BufferSize::new(PARAMS_SIZE),
-            },
-            count: None,
-        };
+        let params_entry = uniform_entry(0, Some(PARAMS_SIZE));
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("nninit fill"),
-            entries: &[
-                params_entry,
-                storage_entry(1, false),
-                storage_entry(3, false),
-            ],
+            entries: &[params_entry, storage_entry(1), storage_entry(3)],
         });
         let layout16 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("nninit fill16"),
-            entries: &[
-                params_entry,
-                storage_entry(2, false),
-                storage_entry(4, false),
-            ],
+            entries: &[params_entry, storage_entry(2), storage_entry(4)],
         });
         let int64 = device.features().contains(wgpu::Features::SHADER_INT64);
         let pipeline_layout = |layout: &wgpu::BindGroupLayout| {

@@ -40,7 +40,7 @@
 //! one uniform buffer, so nothing is created per column. Measured numbers: `docs/orthogonal.md`.
 
 use crate::error::{Error, Result};
-use crate::gpu::{Destination, FillKernels, GpuContext};
+use crate::gpu::{Destination, FillKernels, GpuContext, storage_entry, uniform_entry};
 use crate::orthogonal::{OrthogonalLayout, SOURCE, check_gain};
 use crate::stream::StreamId;
 
@@ -94,35 +94,13 @@ pub struct OrthogonalKernels {
     store: wgpu::ComputePipeline,
 }
 
-fn storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only: false },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
 impl OrthogonalKernels {
     /// Compiles the orthogonal pipelines for `device`.
     pub fn new(device: &wgpu::Device) -> Self {
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("nninit orthogonal"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: true,
-                        min_binding_size: wgpu::BufferSize::new(PARAMS_SIZE),
-                    },
-                    count: None,
-                },
+                uniform_entry(0, Some(PARAMS_SIZE)),
                 storage_entry(1),
                 storage_entry(2),
                 storage_entry(3),

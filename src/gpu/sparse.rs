@@ -2,7 +2,7 @@
 //! key and a pass that zeroes the `k` smallest keys of each column (see `src/sparse.rs`).
 
 use crate::error::{Error, Result};
-use crate::gpu::{Destination, GpuContext};
+use crate::gpu::{Destination, GpuContext, storage_entry, uniform_entry};
 use crate::sampler::Sampler;
 use crate::sparse::zeros_per_column;
 use crate::stream::{StreamId, key};
@@ -22,19 +22,6 @@ struct SparseParams {
     cols: u32,
     zeros: u32,
     _pad: u32,
-}
-
-fn buffer_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
 }
 
 fn pipeline(
@@ -115,14 +102,9 @@ pub fn sparse_gpu(
             label: Some("nninit sparse"),
             source: wgpu::ShaderSource::Wgsl(SPARSE_SHADER.into()),
         });
-        let storage_rw = wgpu::BufferBindingType::Storage { read_only: false };
         let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("nninit sparse"),
-            entries: &[
-                buffer_entry(0, wgpu::BufferBindingType::Uniform),
-                buffer_entry(1, storage_rw),
-                buffer_entry(2, storage_rw),
-            ],
+            entries: &[uniform_entry(0, None), storage_entry(1), storage_entry(2)],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("nninit sparse"),
