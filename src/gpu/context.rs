@@ -224,11 +224,7 @@ impl GpuContext {
         stream: StreamId,
         elements: Range<u64>,
     ) -> Result<Vec<f32>> {
-        sampler.validate()?;
-        self.fill_and_read(elements, 4, |encoder, dst, piece| {
-            self.kernels
-                .record_fill(&self.device, encoder, dst, sampler, stream, piece)
-        })
+        self.fill_as(sampler, stream, elements, Dtype::F32)
     }
 
     /// Draws elements `elements` of `sampler` from `stream` on the GPU as the 16-bit `dtype`
@@ -248,18 +244,7 @@ impl GpuContext {
                 "must be f16 or bf16 for 16-bit bits (use fill for f32)",
             ));
         }
-        sampler.prepare(dtype)?;
-        self.fill_and_read(elements, 2, |encoder, dst, piece| {
-            self.kernels.record_fill_dtype(
-                &self.device,
-                encoder,
-                dst,
-                sampler,
-                stream,
-                piece,
-                dtype,
-            )
-        })
+        self.fill_as(sampler, stream, elements, dtype)
     }
 
     /// Draws elements `elements` of `sampler` from `stream` on the GPU as `dtype` and reads back
@@ -272,6 +257,19 @@ impl GpuContext {
         elements: Range<u64>,
         dtype: Dtype,
     ) -> Result<Vec<u8>> {
+        self.fill_as(sampler, stream, elements, dtype)
+    }
+
+    /// Elements `elements` of `sampler` from `stream` as `dtype`, read back as `T`s (f32 values,
+    /// 16-bit patterns or bytes): the work of [`Self::fill`], [`Self::fill_bits`] and
+    /// [`Self::fill_bytes`].
+    fn fill_as<T: bytemuck::Pod>(
+        &self,
+        sampler: &Sampler,
+        stream: StreamId,
+        elements: Range<u64>,
+        dtype: Dtype,
+    ) -> Result<Vec<T>> {
         sampler.prepare(dtype)?;
         self.fill_and_read(
             elements,
