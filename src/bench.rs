@@ -276,6 +276,13 @@ fn row(
     }
 }
 
+/// The host buffer a CPU case writes into (the cases share one per size).
+fn lock<T>(buffer: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    buffer
+        .lock()
+        .map_err(|_| Error::invalid("bench", "buffer", "poisoned"))
+}
+
 fn storage_buffer(gpu: &GpuContext, bytes: u64) -> wgpu::Buffer {
     gpu.device().create_buffer(&wgpu::BufferDescriptor {
         label: Some("nninit bench"),
@@ -393,9 +400,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
             continue;
         }
         let fill = move || -> Result<()> {
-            let mut out = out
-                .lock()
-                .map_err(|_| Error::invalid("bench", "buffer", "poisoned"))?;
+            let mut out = lock(out)?;
             crate::cpu::fill(&sampler, stream, 0, &mut out)?;
             black_box(&mut out);
             Ok(())
@@ -423,9 +428,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
             Dtype::Bf16,
             n,
             move || {
-                let mut out16 = out16
-                    .lock()
-                    .map_err(|_| Error::invalid("bench", "buffer", "poisoned"))?;
+                let mut out16 = lock(out16)?;
                 crate::cpu::fill_bits(&sampler, stream, 0, Dtype::Bf16, &mut out16)?;
                 black_box(&mut out16);
                 Ok(())
@@ -441,9 +444,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         Dtype::F32,
         n,
         move || {
-            let mut out = out
-                .lock()
-                .map_err(|_| Error::invalid("bench", "buffer", "poisoned"))?;
+            let mut out = lock(out)?;
             for x in out.iter_mut() {
                 *x = rng.sample(rand_distr::StandardNormal);
             }
@@ -459,9 +460,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         Dtype::F32,
         n,
         move || {
-            let mut out = out
-                .lock()
-                .map_err(|_| Error::invalid("bench", "buffer", "poisoned"))?;
+            let mut out = lock(out)?;
             for x in out.iter_mut() {
                 *x = rng.sample(rand::distr::StandardUniform);
             }
@@ -477,9 +476,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         Dtype::F32,
         n,
         move || {
-            let mut out = out
-                .lock()
-                .map_err(|_| Error::invalid("bench", "buffer", "poisoned"))?;
+            let mut out = lock(out)?;
             black_box(&mut out[..]).fill(0.0);
             black_box(&mut out);
             Ok(())
@@ -492,9 +489,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         Dtype::F32,
         n,
         move || {
-            let mut out = out
-                .lock()
-                .map_err(|_| Error::invalid("bench", "buffer", "poisoned"))?;
+            let mut out = lock(out)?;
             black_box(&mut out[..])
                 .par_chunks_mut(1 << 16)
                 .for_each(|chunk| chunk.fill(0.0));

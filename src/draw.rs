@@ -125,6 +125,20 @@ pub struct DrawItem<'a> {
     pub dtype: Dtype,
 }
 
+impl DrawItem<'_> {
+    /// Its bytes drawn alone on `backend` ([`draw_bytes`]).
+    fn draw(&self, backend: Backend<'_>) -> Result<Vec<u8>> {
+        draw_bytes(
+            backend,
+            self.plan,
+            self.shape,
+            self.stream,
+            self.range.clone(),
+            self.dtype,
+        )
+    }
+}
+
 /// Largest GPU staging area a batch of sampled tensors is packed into (64 MiB): the fills of
 /// all tensors that fit are recorded into one encoder with one parameter buffer
 /// ([`crate::FillKernels::record_fill_batch`]), submitted once and read back once.
@@ -154,21 +168,7 @@ impl<'a> Drawer<'a> {
     pub fn draw_batch(&mut self, items: &[DrawItem<'_>]) -> Result<Vec<Vec<u8>>> {
         let gpu = match self.backend {
             Backend::Gpu(gpu) => gpu,
-            Backend::Cpu => {
-                return items
-                    .iter()
-                    .map(|item| {
-                        draw_bytes(
-                            self.backend,
-                            item.plan,
-                            item.shape,
-                            item.stream,
-                            item.range.clone(),
-                            item.dtype,
-                        )
-                    })
-                    .collect();
-            }
+            Backend::Cpu => return items.iter().map(|item| item.draw(self.backend)).collect(),
         };
         let align = u64::from(gpu.device().limits().min_storage_buffer_offset_alignment).max(16);
         let batched_bytes = |item: &DrawItem<'_>| {
@@ -192,14 +192,7 @@ impl<'a> Drawer<'a> {
         let mut used = 0u64;
         for (index, item) in items.iter().enumerate() {
             let Some(bytes) = batched_bytes(item) else {
-                out[index] = Some(draw_bytes(
-                    self.backend,
-                    item.plan,
-                    item.shape,
-                    item.stream,
-                    item.range.clone(),
-                    item.dtype,
-                )?);
+                out[index] = Some(item.draw(self.backend)?);
                 continue;
             };
             let offset = used.next_multiple_of(align);
