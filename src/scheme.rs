@@ -398,6 +398,19 @@ impl Init {
                 draw,
             })
         };
+        // Xavier and Kaiming: uniform on ±√3·std or normal(0, std), std from the fans and gain.
+        let fan_scaled = |fans, gain, std: f64, uniform_draw: bool| {
+            let draw = if uniform_draw {
+                uniform(3f64.sqrt() * std)?
+            } else {
+                normal(0.0, std)?
+            };
+            Ok(Plan {
+                fans: Some(fans),
+                gain: Some(gain),
+                draw,
+            })
+        };
         match *self {
             Init::Uniform { a, b } => plain(Draw::Sample(Sampler::Uniform {
                 low: to_f32("a", finite("a", a)?)?,
@@ -444,16 +457,7 @@ impl Init {
                 let gain = finite("gain", gain)?;
                 let std = gain
                     * (2.0 / (FanMode::FanIn.select(fans)? + FanMode::FanOut.select(fans)?)).sqrt();
-                let draw = if matches!(self, Init::XavierUniform { .. }) {
-                    uniform(3f64.sqrt() * std)?
-                } else {
-                    normal(0.0, std)?
-                };
-                Ok(Plan {
-                    fans: Some(fans),
-                    gain: Some(gain),
-                    draw,
-                })
+                fan_scaled(fans, gain, std, matches!(self, Init::XavierUniform { .. }))
             }
             Init::KaimingUniform {
                 mode, nonlinearity, ..
@@ -464,16 +468,7 @@ impl Init {
                 let fans = fans()?;
                 let gain = nonlinearity.gain()?;
                 let std = gain / mode.select(fans)?.sqrt();
-                let draw = if matches!(self, Init::KaimingUniform { .. }) {
-                    uniform(3f64.sqrt() * std)?
-                } else {
-                    normal(0.0, std)?
-                };
-                Ok(Plan {
-                    fans: Some(fans),
-                    gain: Some(gain),
-                    draw,
-                })
+                fan_scaled(fans, gain, std, matches!(self, Init::KaimingUniform { .. }))
             }
             Init::Orthogonal { gain } => {
                 if shape.len() < 2 {
