@@ -1,11 +1,11 @@
-//! Criterion benchmarks of the same comparisons as `nninit bench` (`nninit::bench`), throughput in
+//! Criterion benchmarks of the same comparisons as `nninit bench` (`src/bin/nninit/bench/`), throughput in
 //! bytes written per second:
 //!
 //! - `fill/gpu`: GPU fills (uniform, normal, truncated normal, constant; f32 and bf16) and the
 //!   adapter's own `clear_buffer` (its write ceiling), at 1M and 16M elements;
 //! - `fill/cpu`: the CPU reference on one thread and on all threads, the peer a Rust user would
 //!   pick (`rand` + `rand_distr`, `SmallRng`, one thread) and host memory fill bandwidth;
-//! - `fill/model`: a 300-tensor model (1k to 4M elements each, `nninit::bench::model_tensor_sizes`)
+//! - `fill/model`: a 300-tensor model (1k to 4M elements each, `cases::model_tensor_sizes`)
 //!   initialized on the GPU with one batched submit, against one fill of the same total size.
 //!
 //! The GPU side times only recording the fill into a fresh encoder, submitting it and waiting
@@ -24,10 +24,13 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main,
 };
-use nninit::gpu::FillRequest;
-use nninit::{Destination, Dtype, GpuContext, Sampler, StreamId};
+use nninit::{Destination, Dtype, FillRequest, GpuContext, Sampler, StreamId};
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
+
+/// The samplers and model sizes `nninit bench` measures, from the binary's own module.
+#[path = "../src/bin/nninit/bench/cases.rs"]
+mod cases;
 
 const SIZES: [(&str, u64); 2] = [("1M", 1 << 20), ("16M", 1 << 24)];
 
@@ -100,16 +103,11 @@ fn bench_gpu(c: &mut Criterion) {
         // The first touch of a fresh buffer (and wgpu's zero-fill) stays out of the measurement.
         gpu_batch(
             &ctx,
-            &[request(
-                &buffer,
-                nninit::bench::samplers()[3].1,
-                n,
-                Dtype::F32,
-            )],
+            &[request(&buffer, cases::samplers()[3].1, n, Dtype::F32)],
         );
         for dtype in [Dtype::F32, Dtype::Bf16] {
             group.throughput(Throughput::Bytes(dtype.size_bytes() as u64 * n));
-            for (name, sampler) in nninit::bench::samplers() {
+            for (name, sampler) in cases::samplers() {
                 let id = BenchmarkId::new(format!("{name}_{}", dtype.name()), size);
                 let requests = [request(&buffer, sampler, n, dtype)];
                 group.bench_function(id, |b| b.iter(|| gpu_batch(&ctx, &requests)));
@@ -138,9 +136,9 @@ fn bench_cpu(c: &mut Criterion) {
     for (size, n) in SIZES {
         let mut out = vec![0.0f32; n as usize];
         group.throughput(Throughput::Bytes(4 * n));
-        for (name, sampler) in &nninit::bench::samplers()[..3] {
+        for (name, sampler) in &cases::samplers()[..3] {
             let fill = |out: &mut [f32]| {
-                nninit::cpu::fill(sampler, StreamId::new(0, 0), 0, out).expect("cpu fill");
+                nninit::backend::cpu::fill(sampler, StreamId::new(0, 0), 0, out).expect("cpu fill");
                 black_box(out);
             };
             group.bench_function(BenchmarkId::new(format!("{name}_1t"), size), |b| {
@@ -183,7 +181,7 @@ fn bench_cpu(c: &mut Criterion) {
 
 fn bench_model(c: &mut Criterion) {
     let ctx = GpuContext::new().unwrap_or_else(|e| panic!("{e}"));
-    let sizes = nninit::bench::model_tensor_sizes();
+    let sizes = cases::model_tensor_sizes();
     let total: u64 = sizes.iter().sum();
     let sampler = Sampler::Normal {
         mean: 0.0,

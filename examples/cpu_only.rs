@@ -3,14 +3,14 @@
 //!
 //! `cargo run --release --example cpu_only`
 
-use nninit::draw::{Backend, draw_bytes, draw_f32};
+use nninit::backend::draw::{Backend, draw_bytes, draw_f32};
 use nninit::scheme::{FanRule, Init};
 use nninit::{Dtype, Sampler, StreamId};
 
 fn main() -> nninit::Result<()> {
     // A primitive sampler straight into a slice.
     let mut weights = vec![0.0f32; 1 << 20];
-    nninit::cpu::fill(
+    nninit::backend::cpu::fill(
         &Sampler::Normal {
             mean: 0.0,
             std: 0.02,

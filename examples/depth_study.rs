@@ -1,13 +1,13 @@
 //! The library calls behind `nninit study`: the seed notes' 100-layer experiment, weights
-//! initialized by nninit on the GPU, with the summary table, `study.json` and `study.svg`.
+//! initialized by nninit on the GPU, with the summary table and `study.json` (the SVG chart is
+//! the `nninit` binary's: plotting is not part of the library).
 //!
 //! `cargo run --release --example depth_study [OUT_DIR]`
 
 use std::path::PathBuf;
 
-use nninit::GpuContext;
-use nninit::draw::Backend;
-use nninit::study::{run_study, summary_table, write_json, write_svg};
+use nninit::model::study::{run_study, summary_table, write_json};
+use nninit::{Backend, GpuContext};
 
 fn main() -> nninit::Result<()> {
     let dir = std::env::args()
@@ -17,11 +17,6 @@ fn main() -> nninit::Result<()> {
     let cases = run_study(Backend::Gpu(&gpu), 0)?;
     print!("{}", summary_table(&cases));
     write_json(&cases, &dir.join("study.json"))?;
-    write_svg(&cases, &dir.join("study.svg"))?;
-    println!(
-        "wrote {} and {}",
-        dir.join("study.json").display(),
-        dir.join("study.svg").display()
-    );
+    println!("wrote {}", dir.join("study.json").display());
     Ok(())
 }

@@ -33,8 +33,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 fn main() -> nninit::Result<()> {
     // The caller's own setup (nninit's adapter helper honours WGPU_BACKEND/WGPU_ADAPTER_NAME).
     let (device, queue) = pollster::block_on(async {
-        let adapter = nninit::gpu::request_adapter().await?;
-        nninit::gpu::request_device(&adapter).await
+        let adapter = nninit::backend::gpu::request_adapter().await?;
+        nninit::backend::gpu::request_device(&adapter).await
     })?;
     let n = u64::from(ROWS * COLS);
     let weights = device.create_buffer(&wgpu::BufferDescriptor {
@@ -133,7 +133,7 @@ fn main() -> nninit::Result<()> {
 
     // Check against the CPU reference.
     let mut reference = vec![0.0f32; n as usize];
-    nninit::cpu::fill(&sampler, stream, 0, &mut reference)?;
+    nninit::backend::cpu::fill(&sampler, stream, 0, &mut reference)?;
     let worst = (0..ROWS as usize)
         .map(|r| {
             let expected: f64 = (0..COLS as usize)

@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release --example model`
 
-use nninit::layers::{self, ParamInit};
+use nninit::scheme::layers::{self, ParamInit};
 use nninit::scheme::{Draw, FanRule};
 use nninit::{Destination, GpuContext, StreamId};
 

@@ -16,8 +16,8 @@ fn main() -> nninit::Result<()> {
         .plan(&shape, &FanRule::torch())?;
     println!("plan: {}", plan.explain());
     let n = shape.iter().product::<u64>();
-    let values = nninit::draw::draw_f32(
-        nninit::draw::Backend::Gpu(&gpu),
+    let values = nninit::backend::draw::draw_f32(
+        nninit::backend::draw::Backend::Gpu(&gpu),
         &plan,
         &shape,
         StreamId::named(0, "conv.weight"),

@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release --example sharded`
 
-use nninit::init_model::Shard;
+use nninit::model::init::Shard;
 use nninit::{GpuContext, Sampler, StreamId};
 
 fn main() -> nninit::Result<()> {

@@ -99,6 +99,20 @@ impl Error {
     }
 }
 
+/// `elements` as a host length, when `elements · element_bytes` bytes are addressable; otherwise an
+/// [`Error::InvalidParameter`] naming `name` (shown as `shown`): too many elements for host memory.
+pub(crate) fn host_len(
+    name: &'static str,
+    shown: impl std::fmt::Display,
+    elements: u64,
+    element_bytes: usize,
+) -> Result<usize> {
+    usize::try_from(elements)
+        .ok()
+        .filter(|n| n.checked_mul(element_bytes).is_some())
+        .ok_or_else(|| Error::invalid(name, shown, "too many elements for host memory"))
+}
+
 /// `text`'s non-empty lines joined by ": ", without wgpu's "Caused by" headers, trailing colons
 /// or repeated lines.
 pub(crate) fn one_line(text: &str) -> String {

@@ -1,35 +1,28 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-pub mod atomic_file;
-pub mod bench;
-pub mod cpu;
-pub mod draw;
-pub mod dtype;
+// The layers, lowest first; each module uses only the ones above it in this list (ARCHITECTURE.md).
 pub mod error;
-pub mod fans;
-pub mod gpu;
-pub mod init_model;
-pub mod layers;
-pub mod math;
-pub mod model_json;
-pub mod models;
-pub mod npy;
-pub mod orthogonal;
-pub mod philox;
-pub mod safetensors_file;
-pub mod sampler;
+
+pub mod contract;
+
+pub mod sample;
+
 pub mod scheme;
-pub mod sparse;
-pub mod spec;
-pub mod stats;
-pub mod stream;
-pub mod structured;
-pub mod study;
+
+pub mod backend;
+
 pub mod verify;
 
-pub use dtype::Dtype;
+pub mod model;
+
+/// The wgpu this crate is built against, so a caller can name the same version's types.
+pub use wgpu;
+
+pub use backend::draw::Backend;
+pub use backend::gpu::{Destination, FillKernels, FillRequest, GpuContext};
+pub use contract::dtype::Dtype;
+pub use contract::stream::{CONTRACT_VERSION, StreamId, stream_of_name};
 pub use error::{Error, Result};
-pub use gpu::{Destination, FillKernels, GpuContext};
-pub use sampler::Sampler;
-pub use stream::{CONTRACT_VERSION, StreamId, stream_of_name};
+pub use sample::sampler::Sampler;
+pub use scheme::{Draw, FanRule, Init, Plan};

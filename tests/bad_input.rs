@@ -184,7 +184,7 @@ fn init_refuses_bad_shards_and_model_files_before_any_gpu_work() {
 
 /// An output directory that exists but takes no files (even for root: `/proc`, `/sys`) is a
 /// usage error found before any work, like a missing one. Needs the binary to check outputs
-/// with `nninit::atomic_file::check_writable`.
+/// with `nninit::model::atomic_file::check_writable`.
 #[cfg(target_os = "linux")]
 #[test]
 fn an_output_directory_that_takes_no_files_is_a_usage_error() {

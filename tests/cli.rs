@@ -51,7 +51,7 @@ fn fill_writes_the_tensor_on_gpu_and_cpu() {
     let (_, cpu) = read_npy(&cpu_path);
     assert_eq!(shape, "(64, 128)");
     let mut expected = vec![0.0; 64 * 128];
-    nninit::cpu::fill(
+    nninit::backend::cpu::fill(
         &Sampler::Normal {
             mean: 0.0,
             std: 0.02,

@@ -15,7 +15,7 @@ fn the_gpu_handle_and_the_kernels_are_send_and_sync() {
     send_sync::<GpuContext>();
     send_sync::<FillKernels>();
     send_sync::<std::sync::Arc<GpuContext>>();
-    send_sync::<nninit::gpu::orthogonal::OrthogonalKernels>();
+    send_sync::<nninit::backend::gpu::orthogonal::OrthogonalKernels>();
     send_sync::<Sampler>();
     send_sync::<StreamId>();
     send_sync::<nninit::Error>();
@@ -81,7 +81,7 @@ fn eight_threads_filling_at_once_equal_sequential_fills() {
     for (t, bytes) in sequential.iter().enumerate() {
         let (sampler, dtype, id, range) = job(t);
         let mut cpu = vec![0u8; bytes.len()];
-        nninit::cpu::fill_bytes(&sampler, id, range.start, dtype, &mut cpu).unwrap();
+        nninit::backend::cpu::fill_bytes(&sampler, id, range.start, dtype, &mut cpu).unwrap();
         assert_eq!(
             bytes, &cpu,
             "thread {t}'s sequential fill differs from the CPU"
@@ -156,7 +156,7 @@ fn disjoint_ranges_of_one_buffer_filled_from_eight_threads_compose() {
         });
         let got: Vec<u8> = gpu.read_buffer(&buffer, 0, bytes).unwrap();
         let mut want = vec![0u8; (n * size) as usize];
-        nninit::cpu::fill_bytes(&sampler, id, first, dtype, &mut want).unwrap();
+        nninit::backend::cpu::fill_bytes(&sampler, id, first, dtype, &mut want).unwrap();
         assert!(
             got[..want.len()] == want[..],
             "{dtype}: the pieces do not compose to the whole fill"
@@ -194,7 +194,7 @@ fn one_threads_gpu_errors_do_not_fail_the_others() {
                         let (sampler, _, id, _) = job(t);
                         let got = gpu.fill(&sampler, id, 0..4096).unwrap();
                         let mut want = vec![0.0f32; 4096];
-                        nninit::cpu::fill(&sampler, id, 0, &mut want).unwrap();
+                        nninit::backend::cpu::fill(&sampler, id, 0, &mut want).unwrap();
                         assert_eq!(got, want, "thread {t}");
                     }
                 }

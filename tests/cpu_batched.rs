@@ -1,4 +1,4 @@
-//! The vectorized CPU reference (`nninit::cpu`, 16 blocks at a time, AVX2/AVX-512 where the CPU
+//! The vectorized CPU reference (`nninit::backend::cpu`, 16 blocks at a time, AVX2/AVX-512 where the CPU
 //! has them) against the scalar definitions, block by block: `Prepared::block_values` and
 //! `StreamId::block`. Every value must be bit-identical, at any offset, length and thread count.
 
@@ -87,7 +87,7 @@ fn f32_values_equal_the_scalar_definition() {
         for (first, len) in ranges() {
             let want = scalar_values(&sampler, Dtype::F32, stream, first, len);
             let mut got = vec![f32::NAN; len];
-            nninit::cpu::fill(&sampler, stream, first, &mut got).unwrap();
+            nninit::backend::cpu::fill(&sampler, stream, first, &mut got).unwrap();
             let bad = want
                 .iter()
                 .zip(&got)
@@ -112,10 +112,11 @@ fn sixteen_bit_values_and_bytes_equal_the_scalar_definition() {
                     .map(|v| dtype.bits_of(v) as u16)
                     .collect();
                 let mut bits = vec![0u16; len];
-                nninit::cpu::fill_bits(&sampler, stream, first, dtype, &mut bits).unwrap();
+                nninit::backend::cpu::fill_bits(&sampler, stream, first, dtype, &mut bits).unwrap();
                 assert!(want == bits, "{sampler:?} {dtype} at {first}");
                 let mut bytes = vec![0u8; 2 * len];
-                nninit::cpu::fill_bytes(&sampler, stream, first, dtype, &mut bytes).unwrap();
+                nninit::backend::cpu::fill_bytes(&sampler, stream, first, dtype, &mut bytes)
+                    .unwrap();
                 let from_bytes: Vec<u16> = bytes
                     .chunks_exact(2)
                     .map(|b| u16::from_le_bytes([b[0], b[1]]))
@@ -123,11 +124,11 @@ fn sixteen_bit_values_and_bytes_equal_the_scalar_definition() {
                 assert!(want == from_bytes, "bytes {sampler:?} {dtype} at {first}");
                 if dtype == Dtype::F16 {
                     let mut halves = vec![half::f16::ZERO; len];
-                    nninit::cpu::fill_f16(&sampler, stream, first, &mut halves).unwrap();
+                    nninit::backend::cpu::fill_f16(&sampler, stream, first, &mut halves).unwrap();
                     assert!(halves.iter().map(|h| h.to_bits()).eq(want.iter().copied()));
                 } else {
                     let mut halves = vec![half::bf16::ZERO; len];
-                    nninit::cpu::fill_bf16(&sampler, stream, first, &mut halves).unwrap();
+                    nninit::backend::cpu::fill_bf16(&sampler, stream, first, &mut halves).unwrap();
                     assert!(halves.iter().map(|h| h.to_bits()).eq(want.iter().copied()));
                 }
             }
@@ -140,7 +141,7 @@ fn f32_bytes_and_raw_words_equal_the_scalar_definition() {
     let stream = StreamId::new(42, 0xffff_ffff_0000_0001);
     for (first, len) in ranges() {
         let mut words = vec![0u32; len];
-        nninit::cpu::fill_words(stream, first, &mut words);
+        nninit::backend::cpu::fill_words(stream, first, &mut words);
         assert!(
             words.iter().zip(first..).all(|(&w, i)| w == stream.word(i)),
             "words at {first}"
@@ -151,7 +152,7 @@ fn f32_bytes_and_raw_words_equal_the_scalar_definition() {
         };
         let want = scalar_values(&sampler, Dtype::F32, stream, first, len);
         let mut bytes = vec![0u8; 4 * len];
-        nninit::cpu::fill_bytes(&sampler, stream, first, Dtype::F32, &mut bytes).unwrap();
+        nninit::backend::cpu::fill_bytes(&sampler, stream, first, Dtype::F32, &mut bytes).unwrap();
         assert!(
             bytes
                 .chunks_exact(4)
@@ -169,14 +170,14 @@ fn thread_count_does_not_change_values() {
     };
     let stream = StreamId::new(1, 2);
     let mut all = vec![0f32; 300_007];
-    nninit::cpu::fill(&sampler, stream, 11, &mut all).unwrap();
+    nninit::backend::cpu::fill(&sampler, stream, 11, &mut all).unwrap();
     for threads in [1, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
         let mut some = vec![0f32; 300_007];
-        pool.install(|| nninit::cpu::fill(&sampler, stream, 11, &mut some))
+        pool.install(|| nninit::backend::cpu::fill(&sampler, stream, 11, &mut some))
             .unwrap();
         assert!(
             all.iter()

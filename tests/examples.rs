@@ -42,6 +42,6 @@ fn every_example_runs_and_checks_itself() {
         );
         assert!(!output.stdout.is_empty(), "example {name} printed nothing");
     }
-    assert!(out_dir.join("study.svg").exists());
+    assert!(out_dir.join("study.json").exists());
     std::fs::remove_dir_all(out_dir).unwrap();
 }

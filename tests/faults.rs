@@ -8,7 +8,7 @@ use nninit::{Destination, Dtype, Error, GpuContext, Sampler, StreamId};
 
 fn cpu_f32(sampler: &Sampler, id: StreamId, range: std::ops::Range<u64>) -> Vec<f32> {
     let mut out = vec![0.0; (range.end - range.start) as usize];
-    nninit::cpu::fill(sampler, id, range.start, &mut out).unwrap();
+    nninit::backend::cpu::fill(sampler, id, range.start, &mut out).unwrap();
     out
 }
 
@@ -178,12 +178,12 @@ fn tensors_larger_than_max_buffer_size_are_filled_in_pieces() {
         let odd = 3..150_002u64; // an odd count of 16-bit elements across pieces
         let got = gpu.fill_bytes(&NORMAL, id, odd.clone(), dtype).unwrap();
         let mut want = vec![0u8; 2 * (odd.end - odd.start) as usize];
-        nninit::cpu::fill_bytes(&NORMAL, id, odd.start, dtype, &mut want).unwrap();
+        nninit::backend::cpu::fill_bytes(&NORMAL, id, odd.start, dtype, &mut want).unwrap();
         assert_eq!(got, want, "{dtype}");
     }
     let words = gpu.words(id, 7..70_007).unwrap();
     let mut want = vec![0u32; 70_000];
-    nninit::cpu::fill_words(id, 7, &mut want);
+    nninit::backend::cpu::fill_words(id, 7, &mut want);
     assert_eq!(words, want);
 
     // 4096 KAT inputs need a 128 KiB input buffer: refused, naming the limit.
@@ -238,13 +238,13 @@ fn a_lost_device_is_an_error_on_every_call_and_a_new_handle_works() {
     lost(gpu.read_buffer::<u32>(&buffer, 0, 64).map(drop));
     lost(gpu.philox4x32_10(&[([0; 4], [0; 2])]).map(drop));
     lost(gpu.scoped("user work", || Ok(())));
-    lost(nninit::gpu::orthogonal::orthogonal_gpu(&gpu, &[8, 8], 1.0, id).map(drop));
-    lost(nninit::gpu::sparse::sparse_gpu(&gpu, 8, 8, 0.5, 1.0, id).map(drop));
+    lost(nninit::backend::gpu::orthogonal::orthogonal_gpu(&gpu, &[8, 8], 1.0, id).map(drop));
+    lost(nninit::backend::gpu::sparse::sparse_gpu(&gpu, 8, 8, 0.5, 1.0, id).map(drop));
     let plan = nninit::scheme::Init::parse("normal")
         .unwrap()
         .plan(&[4, 4], &nninit::scheme::FanRule::torch())
         .unwrap();
-    let item = nninit::draw::DrawItem {
+    let item = nninit::backend::draw::DrawItem {
         plan: &plan,
         shape: &[4, 4],
         stream: id,
@@ -252,7 +252,7 @@ fn a_lost_device_is_an_error_on_every_call_and_a_new_handle_works() {
         dtype: Dtype::F32,
     };
     lost(
-        nninit::draw::Drawer::new(nninit::draw::Backend::Gpu(&gpu))
+        nninit::backend::draw::Drawer::new(nninit::backend::draw::Backend::Gpu(&gpu))
             .draw_batch(&[item])
             .map(drop),
     );
@@ -280,7 +280,7 @@ fn recording_into_a_lost_device_does_not_panic() {
     let reason = gpu_reason(record_normal_16(&gpu, &mut encoder, &buffer));
     assert!(reason.contains("is invalid"), "{reason}");
     // Recording the orthogonal QR (a 4×4 matrix: 64 bytes) is an error too, at its matrix fill.
-    let qr = nninit::gpu::orthogonal::OrthogonalKernels::new(gpu.device());
+    let qr = nninit::backend::gpu::orthogonal::OrthogonalKernels::new(gpu.device());
     let reason = gpu_reason(qr.record(
         gpu.device(),
         &mut encoder,

@@ -8,7 +8,7 @@ const N: u64 = 1 << 20;
 
 fn cpu_fill(sampler: &Sampler, id: StreamId, range: std::ops::Range<u64>) -> Vec<f32> {
     let mut out = vec![0.0; (range.end - range.start) as usize];
-    nninit::cpu::fill(sampler, id, range.start, &mut out).unwrap();
+    nninit::backend::cpu::fill(sampler, id, range.start, &mut out).unwrap();
     out
 }
 

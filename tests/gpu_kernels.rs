@@ -5,7 +5,7 @@
 
 mod common;
 
-use nninit::gpu::FillRequest;
+use nninit::backend::gpu::FillRequest;
 use nninit::{Destination, Dtype, GpuContext, Sampler, StreamId};
 
 fn samplers() -> Vec<Sampler> {
@@ -37,7 +37,7 @@ fn samplers() -> Vec<Sampler> {
 /// A context whose device has `SHADER_INT64`, or `None` when the adapter lacks it.
 fn int64_gpu() -> Option<GpuContext> {
     pollster::block_on(async {
-        let adapter = nninit::gpu::request_adapter()
+        let adapter = nninit::backend::gpu::request_adapter()
             .await
             .unwrap_or_else(|e| panic!("GPU tests need a wgpu adapter: {e}"));
         if !adapter.features().contains(wgpu::Features::SHADER_INT64) {
@@ -87,7 +87,7 @@ fn cpu_bytes(
     dtype: Dtype,
 ) -> Vec<u8> {
     let mut bytes = vec![0u8; (range.end - range.start) as usize * dtype.size_bytes()];
-    nninit::cpu::fill_bytes(sampler, stream, range.start, dtype, &mut bytes).unwrap();
+    nninit::backend::cpu::fill_bytes(sampler, stream, range.start, dtype, &mut bytes).unwrap();
     bytes
 }
 
@@ -274,7 +274,7 @@ fn int64_philox_matches_every_ten_round_vector_and_the_cpu() {
     let first = (1u64 << 34) - 1000;
     let words = gpu.words(stream, first..first + 100_000).unwrap();
     let mut want = vec![0u32; 100_000];
-    nninit::cpu::fill_words(stream, first, &mut want);
+    nninit::backend::cpu::fill_words(stream, first, &mut want);
     assert!(words == want);
     check_fills_equal_cpu(&gpu);
 }

@@ -46,8 +46,12 @@ fn wgsl_rounding_twins_equal_the_half_crate() {
             let mut bad = 0u64;
             for &low in &lows {
                 let x = f32::from_bits(high << 16 | low);
-                bad += u64::from(nninit::math::f16_bits(x) != half::f16::from_f32(x).to_bits());
-                bad += u64::from(nninit::math::bf16_bits(x) != half::bf16::from_f32(x).to_bits());
+                bad += u64::from(
+                    nninit::contract::math::f16_bits(x) != half::f16::from_f32(x).to_bits(),
+                );
+                bad += u64::from(
+                    nninit::contract::math::bf16_bits(x) != half::bf16::from_f32(x).to_bits(),
+                );
             }
             bad
         })
@@ -62,7 +66,7 @@ fn cpu_bits(
     dtype: Dtype,
 ) -> Vec<u16> {
     let mut out = vec![0; (range.end - range.start) as usize];
-    nninit::cpu::fill_bits(sampler, id, range.start, dtype, &mut out).unwrap();
+    nninit::backend::cpu::fill_bits(sampler, id, range.start, dtype, &mut out).unwrap();
     out
 }
 
@@ -149,11 +153,11 @@ fn f16_and_bf16_round_the_f32_values_to_nearest_even() {
     };
     let id = StreamId::new(8, 8);
     let mut f32s = vec![0.0f32; 1 << 16];
-    nninit::cpu::fill(&sampler, id, 0, &mut f32s).unwrap();
+    nninit::backend::cpu::fill(&sampler, id, 0, &mut f32s).unwrap();
     let mut f16s = vec![half::f16::ZERO; 1 << 16];
-    nninit::cpu::fill_f16(&sampler, id, 0, &mut f16s).unwrap();
+    nninit::backend::cpu::fill_f16(&sampler, id, 0, &mut f16s).unwrap();
     let mut bf16s = vec![half::bf16::ZERO; 1 << 16];
-    nninit::cpu::fill_bf16(&sampler, id, 0, &mut bf16s).unwrap();
+    nninit::backend::cpu::fill_bf16(&sampler, id, 0, &mut bf16s).unwrap();
     for ((&x, &h), &b) in f32s.iter().zip(&f16s).zip(&bf16s) {
         assert_eq!(h, half::f16::from_f32(x));
         assert_eq!(b, half::bf16::from_f32(x));
@@ -173,7 +177,7 @@ fn fill_bytes_equal_between_gpu_and_cpu_and_match_the_typed_fills() {
             let len = (range.end - range.start) as usize;
             let g = gpu.fill_bytes(&sampler, id, range.clone(), dtype).unwrap();
             let mut c = vec![0u8; len * dtype.size_bytes()];
-            nninit::cpu::fill_bytes(&sampler, id, range.start, dtype, &mut c).unwrap();
+            nninit::backend::cpu::fill_bytes(&sampler, id, range.start, dtype, &mut c).unwrap();
             assert_eq!(g, c, "{dtype} {range:?}");
             let expected: Vec<u8> = match dtype {
                 Dtype::F32 => gpu
@@ -346,9 +350,9 @@ fn invalid_sixteen_bit_requests_are_errors() {
     assert!(common::submit_fill(gpu, &buffer, 0, &sampler, id, 0..32, Dtype::Bf16).is_ok());
     assert!(gpu.fill_bits(&sampler, id, 0..4, Dtype::F32).is_err());
     let mut out = [0u16; 4];
-    assert!(nninit::cpu::fill_bits(&sampler, id, 0, Dtype::F32, &mut out).is_err());
+    assert!(nninit::backend::cpu::fill_bits(&sampler, id, 0, Dtype::F32, &mut out).is_err());
     let mut bytes = [0u8; 3];
-    assert!(nninit::cpu::fill_bytes(&sampler, id, 0, Dtype::F16, &mut bytes).is_err());
+    assert!(nninit::backend::cpu::fill_bytes(&sampler, id, 0, Dtype::F16, &mut bytes).is_err());
     // No f16 value lies in [70000, 80000]; no bf16 value in [1.001, 1.002].
     let beyond = Sampler::Uniform {
         low: 7e4,

@@ -6,11 +6,11 @@ mod common;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use nninit::draw::Backend;
-use nninit::init_model::{InitJob, Shard, run};
-use nninit::layers::ParamInit;
-use nninit::model_json::{FileTensor, parse_model_json};
-use nninit::models::{Gpt2Config, gpt2, preset};
+use nninit::backend::draw::Backend;
+use nninit::model::init::{InitJob, Shard, run};
+use nninit::model::json::{FileTensor, parse_model_json};
+use nninit::model::presets::{Gpt2Config, gpt2, preset};
+use nninit::scheme::layers::ParamInit;
 use nninit::verify::{VerifyOptions, verify_file};
 use nninit::{Dtype, StreamId};
 
@@ -18,7 +18,7 @@ fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("nninit-init-{}-{name}", std::process::id()))
 }
 
-fn file_tensors(tensors: Vec<nninit::models::ModelTensor>) -> Vec<FileTensor> {
+fn file_tensors(tensors: Vec<nninit::model::presets::ModelTensor>) -> Vec<FileTensor> {
     tensors
         .into_iter()
         .map(|tensor| FileTensor {
@@ -253,7 +253,7 @@ fn a_tensor_regenerated_alone_equals_its_bytes_in_the_file() {
     };
     run(Backend::Gpu(common::gpu()), &job, &path, |_, _| {}).unwrap();
     let tensors = read(&path);
-    let alone = nninit::draw::draw_bytes(
+    let alone = nninit::backend::draw::draw_bytes(
         Backend::Gpu(common::gpu()),
         &nninit::scheme::Init::parse("trunc_normal(std=0.02,a=-0.04,b=0.04)")
             .unwrap()

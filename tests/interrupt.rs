@@ -66,8 +66,8 @@ fn interrupt_leaves_nothing(signal: libc::c_int, name: &str) {
     assert_eq!(
         output.status.code(),
         Some(130),
-        "{name}: {:?}, stderr: {stderr}\n(the nninit binary must call \
-         nninit::atomic_file::remove_temp_files_on_signal() at the start of main)",
+        "{name}: {:?}, stderr: {stderr}\n(the nninit binary must install \
+         its interrupt handler at the start of main)",
         output.status
     );
     assert!(!stderr.contains("panicked"), "{stderr}");

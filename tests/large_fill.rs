@@ -45,7 +45,7 @@ fn large_fill_beyond_the_binding_limit_equals_cpu() {
     gpu.queue().submit([encoder.finish()]);
     let got: Vec<f32> = gpu.read_buffer(&buffer, 12, 4 * n).unwrap();
     let mut want = vec![0.0f32; n as usize];
-    nninit::cpu::fill(&sampler, id, first, &mut want).unwrap();
+    nninit::backend::cpu::fill(&sampler, id, first, &mut want).unwrap();
     let worst = got
         .iter()
         .zip(&want)

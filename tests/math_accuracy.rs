@@ -1,9 +1,9 @@
 //! Exhaustive accuracy of nninit's portable `ln`/`sincospi` and of the Box–Muller normals built on
 //! them, over every input the samplers can produce, against f64 references.
 
-use nninit::math::{ln_unit, sin_cos_pi};
-use nninit::sampler::box_muller;
-use nninit::stream::{signed_unit, unit_open_closed};
+use nninit::contract::math::{ln_unit, sin_cos_pi};
+use nninit::contract::stream::{signed_unit, unit_open_closed};
+use nninit::sample::sampler::box_muller;
 
 /// Every 24-bit grid value, as the word `k << 8` that produces it.
 fn every_grid_word() -> impl Iterator<Item = u32> {

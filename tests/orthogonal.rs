@@ -7,8 +7,9 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use nninit::gpu::orthogonal::{OrthogonalKernels, orthogonal_gpu};
-use nninit::orthogonal::{orthogonal_cpu, orthogonality_error};
+use nninit::backend::cpu::orthogonal::orthogonal_cpu;
+use nninit::backend::gpu::orthogonal::{OrthogonalKernels, orthogonal_gpu};
+use nninit::verify::orthogonality::orthogonality_error;
 use nninit::{Destination, Sampler, StreamId};
 
 fn kernels() -> &'static OrthogonalKernels {
@@ -111,7 +112,7 @@ fn result_is_the_normal_matrix_orthonormalized_in_order() {
     for shape in [[40u64, 10], [10, 40]] {
         let (rows, cols) = (shape[0] as usize, shape[1] as usize);
         let mut a = vec![0.0f32; rows * cols];
-        nninit::cpu::fill(
+        nninit::backend::cpu::fill(
             &Sampler::Normal {
                 mean: 0.0,
                 std: 1.0,

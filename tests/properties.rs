@@ -213,7 +213,7 @@ fn check(case: &Case) -> Result<bool, TestCaseError> {
         .map_err(|e| TestCaseError::fail(format!("readback: {e}")))?;
 
     let mut expected = vec![0u8; (len * size) as usize];
-    let reference = nninit::cpu::fill_bytes(
+    let reference = nninit::backend::cpu::fill_bytes(
         &case.sampler,
         id,
         case.elements.start,

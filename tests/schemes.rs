@@ -4,8 +4,8 @@
 
 mod common;
 
-use nninit::draw::{Backend, draw_f32};
-use nninit::fans::Layout;
+use nninit::backend::draw::{Backend, draw_f32};
+use nninit::scheme::fans::Layout;
 use nninit::scheme::{Draw, FanRule, Init, Plan};
 use nninit::{Sampler, StreamId};
 use serde_json::Value;
@@ -233,7 +233,7 @@ fn sparse_has_exactly_k_zeros_per_column_and_normal_elsewhere() {
     .unwrap();
     let cpu = draw_f32(Backend::Cpu, &plan, &shape, id, 0..rows * cols).unwrap();
     let mut normal = vec![0.0; (rows * cols) as usize];
-    nninit::cpu::fill(
+    nninit::backend::cpu::fill(
         &Sampler::Normal {
             mean: 0.0,
             std: 0.5,

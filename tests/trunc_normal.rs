@@ -6,7 +6,7 @@
 mod common;
 
 use nninit::StreamId;
-use nninit::math::{normal_cdf, normal_pdf, normal_sf};
+use nninit::contract::math::{normal_cdf, normal_pdf, normal_sf};
 use nninit::{Dtype, Sampler};
 
 const N: u64 = 1 << 20;
@@ -39,13 +39,13 @@ const CASES: [(f32, f32, f32, f32); 9] = [
 
 fn cpu_f32(sampler: &Sampler, id: StreamId, n: u64) -> Vec<f32> {
     let mut out = vec![0.0; n as usize];
-    nninit::cpu::fill(sampler, id, 0, &mut out).unwrap();
+    nninit::backend::cpu::fill(sampler, id, 0, &mut out).unwrap();
     out
 }
 
 fn cpu_bits(sampler: &Sampler, id: StreamId, n: u64, dtype: Dtype) -> Vec<u16> {
     let mut out = vec![0; n as usize];
-    nninit::cpu::fill_bits(sampler, id, 0, dtype, &mut out).unwrap();
+    nninit::backend::cpu::fill_bits(sampler, id, 0, dtype, &mut out).unwrap();
     out
 }
 
@@ -408,14 +408,14 @@ fn invalid_truncated_normals_are_errors() {
         assert!(sampler.validate().is_err(), "{sampler:?}");
         assert!(gpu.fill(&sampler, id, 0..4).is_err(), "{sampler:?}");
         let mut out = [0.0f32; 4];
-        assert!(nninit::cpu::fill(&sampler, id, 0, &mut out).is_err());
+        assert!(nninit::backend::cpu::fill(&sampler, id, 0, &mut out).is_err());
     }
     // Valid in f32, but no bf16 value lies in [1.0001, 1.0002].
     let narrow = trunc(1.0, 1.0, 1.0001, 1.0002);
     assert!(narrow.validate().is_ok());
     assert!(gpu.fill_bits(&narrow, id, 0..4, Dtype::Bf16).is_err());
     let mut bits = [0u16; 4];
-    assert!(nninit::cpu::fill_bits(&narrow, id, 0, Dtype::Bf16, &mut bits).is_err());
+    assert!(nninit::backend::cpu::fill_bits(&narrow, id, 0, Dtype::Bf16, &mut bits).is_err());
     // [11σ, 12σ] holds 1.9e-28 of the mass: still valid, and stays in bounds.
     let far = trunc(0.0, 1.0, 11.0, 12.0);
     let values = gpu.fill(&far, id, 0..4096).unwrap();

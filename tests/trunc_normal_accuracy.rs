@@ -5,7 +5,7 @@
 //! point; `NNINIT_EXHAUSTIVE=1` makes them visit every f32 in [2^-125, ½] (about 1.04e9 values)
 //! and all 2^24 grid points (minutes on two cores).
 
-use nninit::math::{normal_cdf, normal_pdf, normal_sf, probit};
+use nninit::contract::math::{normal_cdf, normal_pdf, normal_sf, probit};
 use nninit::{Dtype, Sampler};
 use rayon::prelude::*;
 

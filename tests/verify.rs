@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use nninit::Dtype;
 use nninit::StreamId;
-use nninit::draw::{Backend, draw_bytes};
-use nninit::safetensors_file::{TensorRecord, write};
+use nninit::backend::draw::{Backend, draw_bytes};
+use nninit::model::safetensors::{TensorRecord, write};
 use nninit::scheme::{FanRule, Init};
-use nninit::stats::p_value_uniformity;
+use nninit::verify::stats::p_value_uniformity;
 use nninit::verify::{Claim, VerifyOptions, verify_file, verify_values};
 
 const SHAPE: [u64; 2] = [256, 512];

@@ -6,6 +6,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = nninit::model_json::parse_model_json(text);
+        let _ = nninit::model::json::parse_model_json(text);
     }
 });

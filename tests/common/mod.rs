@@ -24,7 +24,7 @@ pub fn gpu() -> &'static GpuContext {
 /// without any uncaptured-error handler of its own (wgpu's default one panics).
 pub fn gpu_with(limits: impl FnOnce(wgpu::Limits) -> wgpu::Limits) -> GpuContext {
     pollster::block_on(async {
-        let adapter = nninit::gpu::request_adapter()
+        let adapter = nninit::backend::gpu::request_adapter()
             .await
             .unwrap_or_else(|e| panic!("GPU tests need a wgpu adapter: {e}"));
         let (device, queue) = adapter

@@ -1,0 +1,8 @@
+//! The CPU reference backend: the value contract on all cores (rayon), vectorized 16 blocks at a
+//! time, plus the CPU implementations of the structured draws.
+
+mod fill;
+pub mod orthogonal;
+pub mod sparse;
+
+pub use fill::{fill, fill_bf16, fill_bits, fill_bytes, fill_f16, fill_words};

@@ -1,0 +1,379 @@
+//! The cases of one `nninit bench` run: GPU fills and the adapter's ceilings, the CPU reference,
+//! the `rand_distr` peer and host memory bandwidth, per size; a fresh-buffer fill; the model.
+
+use std::hint::black_box;
+use std::sync::Mutex;
+
+use nninit::{Destination, Dtype, Error, FillRequest, GpuContext, Result, Sampler, StreamId};
+use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
+
+use super::cases::{model_tensor_sizes, samplers};
+use super::harness::{BenchRow, Case, lock, measure};
+use super::report::{BenchReport, ratios, utc_date};
+
+/// Elements of the sizes measured.
+const M: u64 = 1 << 20;
+
+/// Runs the benchmark on the default GPU context ([`GpuContext::new`]): 1M, 16M and 64M
+/// elements, or 1M and 16M with `quick` (well under a minute on two cores with lavapipe).
+///
+/// Ratios (all at 16M elements, f32, from medians):
+/// `gpu_normal_f32_vs_constant`, `gpu_uniform_f32_vs_constant`, `gpu_trunc_normal_f32_vs_constant`
+/// (GPU fill over the adapter's constant fill), `gpu_constant_f32_vs_clear` (constant kernel over
+/// wgpu's `clear_buffer`), `gpu_normal_f32_vs_copy` (over a buffer-to-buffer copy of the same
+/// size, bytes written per second: the real-GPU target is ≥ 0.8), `gpu_normal_f32_vs_rand_distr`, `gpu_uniform_f32_vs_rand_distr`,
+/// `cpu_normal_f32_all_threads_vs_rand_distr`, `cpu_uniform_f32_all_threads_vs_rand_distr`,
+/// `cpu_normal_f32_1t_vs_rand_distr`, `gpu_normal_f32_vs_cpu_all_threads`,
+/// `gpu_normal_f32_vs_host_memset` (over the host's all-thread fill bandwidth in bytes),
+/// `gpu_normal_f16_vs_f32` (elements per second), `model_init_vs_single_fill` (time of the
+/// 300-tensor model over one fill of the same total; the target is ≤ 2),
+/// `gpu_fresh_buffer_vs_warm` (time of a fill into a freshly created buffer, including wgpu's
+/// zero-fill and the first touch of its memory, over the same fill into a warm buffer).
+pub fn run(quick: bool) -> Result<BenchReport> {
+    let gpu = GpuContext::new()?;
+    run_on(&gpu, quick)
+}
+
+fn run_on(gpu: &GpuContext, quick: bool) -> Result<BenchReport> {
+    let sizes: Vec<(&str, u64)> = if quick {
+        vec![("1M", M), ("16M", 16 * M)]
+    } else {
+        vec![("1M", M), ("16M", 16 * M), ("64M", 64 * M)]
+    };
+    let mut rows = Vec::new();
+    for &(label, n) in &sizes {
+        size_rows(gpu, label, n, &mut rows)?;
+    }
+    fresh_buffer_rows(gpu, 16 * M, &mut rows)?;
+    model_rows(gpu, &mut rows)?;
+    let ratios = ratios(&rows);
+    let info = gpu.adapter_info();
+    Ok(BenchReport {
+        rows,
+        ratios,
+        adapter: format!("{} ({:?}, {})", info.name, info.backend, info.driver_info),
+        shader_int64: gpu
+            .device()
+            .features()
+            .contains(wgpu::Features::SHADER_INT64),
+        threads: rayon::current_num_threads(),
+        date: utc_date(),
+        quick,
+    })
+}
+
+fn storage_buffer(gpu: &GpuContext, bytes: u64) -> wgpu::Buffer {
+    gpu.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("nninit bench"),
+        size: bytes.next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+fn wait(gpu: &GpuContext) -> Result<()> {
+    gpu.device()
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map(drop)
+        .map_err(|e| Error::gpu("bench", e))
+}
+
+/// Records `requests` into one encoder, submits and waits.
+fn gpu_batch(gpu: &GpuContext, requests: &[FillRequest<'_>]) -> Result<()> {
+    let mut encoder = gpu.device().create_command_encoder(&Default::default());
+    gpu.kernels()
+        .record_fill_batch(gpu.device(), &mut encoder, requests)?;
+    gpu.queue().submit([encoder.finish()]);
+    wait(gpu)
+}
+
+fn gpu_fill(
+    gpu: &GpuContext,
+    buffer: &wgpu::Buffer,
+    sampler: &Sampler,
+    n: u64,
+    dtype: Dtype,
+) -> Result<()> {
+    let mut encoder = gpu.device().create_command_encoder(&Default::default());
+    gpu.kernels().record_fill_dtype(
+        gpu.device(),
+        &mut encoder,
+        Destination {
+            buffer,
+            byte_offset: 0,
+        },
+        sampler,
+        StreamId::new(0, 0),
+        0..n,
+        dtype,
+    )?;
+    gpu.queue().submit([encoder.finish()]);
+    wait(gpu)
+}
+
+/// Every GPU, CPU, peer and host case of one size, measured side by side.
+fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) -> Result<()> {
+    let buffer = storage_buffer(gpu, 4 * n);
+    let buffer = &buffer;
+    // The source of a buffer-to-buffer copy of the same size: the device's copy bandwidth
+    // (`gpu_copy_*` reads and writes the bytes; the row counts the bytes written, like the fills).
+    let source = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("nninit bench copy source"),
+        size: 4 * n,
+        usage: wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let source = &source;
+    let len = n as usize;
+    let out = Mutex::new(vec![0.0f32; len]);
+    let out16 = Mutex::new(vec![0u16; len]);
+    let (out, out16) = (&out, &out16);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| Error::invalid("threads", 1, e.to_string()))?;
+    let one = &one;
+    let stream = StreamId::new(0, 0);
+    let mut cases = Vec::new();
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::Bf16] {
+        for (dist, sampler) in samplers() {
+            cases.push(Case::new(
+                format!("gpu_{dist}_{}_{label}", dtype.name()),
+                "gpu",
+                dist,
+                dtype,
+                n,
+                move || gpu_fill(gpu, buffer, &sampler, n, dtype),
+            ));
+        }
+    }
+    // wgpu's clear_buffer (vkCmdFillBuffer on Vulkan): the adapter's own memory fill.
+    cases.push(Case::new(
+        format!("gpu_clear_f32_{label}"),
+        "gpu",
+        "clear",
+        Dtype::F32,
+        n,
+        move || {
+            let mut encoder = gpu.device().create_command_encoder(&Default::default());
+            encoder.clear_buffer(buffer, 0, Some(4 * n));
+            gpu.queue().submit([encoder.finish()]);
+            wait(gpu)
+        },
+    ));
+    cases.push(Case::new(
+        format!("gpu_copy_f32_{label}"),
+        "gpu",
+        "copy",
+        Dtype::F32,
+        n,
+        move || {
+            let mut encoder = gpu.device().create_command_encoder(&Default::default());
+            encoder.copy_buffer_to_buffer(source, 0, buffer, 0, 4 * n);
+            gpu.queue().submit([encoder.finish()]);
+            wait(gpu)
+        },
+    ));
+    for (dist, sampler) in samplers() {
+        if dist == "constant" {
+            continue;
+        }
+        let fill = move || -> Result<()> {
+            let mut out = lock(out)?;
+            nninit::backend::cpu::fill(&sampler, stream, 0, &mut out)?;
+            black_box(&mut out);
+            Ok(())
+        };
+        cases.push(Case::new(
+            format!("cpu_1t_{dist}_f32_{label}"),
+            "cpu_1t",
+            dist,
+            Dtype::F32,
+            n,
+            move || one.install(fill),
+        ));
+        cases.push(Case::new(
+            format!("cpu_all_{dist}_f32_{label}"),
+            "cpu_all",
+            dist,
+            Dtype::F32,
+            n,
+            fill,
+        ));
+        cases.push(Case::new(
+            format!("cpu_all_{dist}_bf16_{label}"),
+            "cpu_all",
+            dist,
+            Dtype::Bf16,
+            n,
+            move || {
+                let mut out16 = lock(out16)?;
+                nninit::backend::cpu::fill_bits(&sampler, stream, 0, Dtype::Bf16, &mut out16)?;
+                black_box(&mut out16);
+                Ok(())
+            },
+        ));
+    }
+    // The peer: rand + rand_distr on one thread, as a Rust user would write it.
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(0);
+    cases.push(Case::new(
+        format!("rand_distr_normal_f32_{label}"),
+        "rand_distr",
+        "normal",
+        Dtype::F32,
+        n,
+        move || {
+            let mut out = lock(out)?;
+            for x in out.iter_mut() {
+                *x = rng.sample(rand_distr::StandardNormal);
+            }
+            black_box(&mut out);
+            Ok(())
+        },
+    ));
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+    cases.push(Case::new(
+        format!("rand_distr_uniform_f32_{label}"),
+        "rand_distr",
+        "uniform",
+        Dtype::F32,
+        n,
+        move || {
+            let mut out = lock(out)?;
+            for x in out.iter_mut() {
+                *x = rng.sample(rand::distr::StandardUniform);
+            }
+            black_box(&mut out);
+            Ok(())
+        },
+    ));
+    // Host memory fill bandwidth: the physical limit of writing this many bytes.
+    cases.push(Case::new(
+        format!("host_1t_memset_f32_{label}"),
+        "host_1t",
+        "memset",
+        Dtype::F32,
+        n,
+        move || {
+            let mut out = lock(out)?;
+            black_box(&mut out[..]).fill(0.0);
+            black_box(&mut out);
+            Ok(())
+        },
+    ));
+    cases.push(Case::new(
+        format!("host_all_memset_f32_{label}"),
+        "host_all",
+        "memset",
+        Dtype::F32,
+        n,
+        move || {
+            let mut out = lock(out)?;
+            black_box(&mut out[..])
+                .par_chunks_mut(1 << 16)
+                .for_each(|chunk| chunk.fill(0.0));
+            black_box(&mut out);
+            Ok(())
+        },
+    ));
+    measure(cases, rows)
+}
+
+/// A normal f32 fill into a buffer created just before it (so the time includes wgpu's zero-fill
+/// of the fresh buffer and the first touch of its memory) and a `clear_buffer` of a fresh buffer,
+/// against the same normal fill into a warm buffer, side by side.
+fn fresh_buffer_rows(gpu: &GpuContext, n: u64, rows: &mut Vec<BenchRow>) -> Result<()> {
+    let sampler = Sampler::Normal {
+        mean: 0.0,
+        std: 0.02,
+    };
+    let warm = storage_buffer(gpu, 4 * n);
+    let warm = &warm;
+    let cases = vec![
+        Case::new(
+            "gpu_fresh_buffer_normal_f32_16M".to_string(),
+            "gpu",
+            "normal",
+            Dtype::F32,
+            n,
+            move || {
+                let buffer = storage_buffer(gpu, 4 * n);
+                gpu_fill(gpu, &buffer, &sampler, n, Dtype::F32)
+            },
+        ),
+        Case::new(
+            "gpu_fresh_buffer_clear_f32_16M".to_string(),
+            "gpu",
+            "clear",
+            Dtype::F32,
+            n,
+            move || {
+                let buffer = storage_buffer(gpu, 4 * n);
+                let mut encoder = gpu.device().create_command_encoder(&Default::default());
+                encoder.clear_buffer(&buffer, 0, None);
+                gpu.queue().submit([encoder.finish()]);
+                wait(gpu)
+            },
+        ),
+        Case::new(
+            "gpu_warm_buffer_normal_f32_16M".to_string(),
+            "gpu",
+            "normal",
+            Dtype::F32,
+            n,
+            move || gpu_fill(gpu, warm, &sampler, n, Dtype::F32),
+        ),
+    ];
+    measure(cases, rows)
+}
+
+fn model_rows(gpu: &GpuContext, rows: &mut Vec<BenchRow>) -> Result<()> {
+    let sizes = model_tensor_sizes();
+    let total: u64 = sizes.iter().sum();
+    let sampler = Sampler::Normal {
+        mean: 0.0,
+        std: 0.02,
+    };
+    let buffers: Vec<wgpu::Buffer> = sizes.iter().map(|&n| storage_buffer(gpu, 4 * n)).collect();
+    let streams: Vec<StreamId> = (0..sizes.len())
+        .map(|i| StreamId::named(0, &format!("layers.{i}.weight")))
+        .collect();
+    let requests: Vec<FillRequest<'_>> = buffers
+        .iter()
+        .zip(&sizes)
+        .zip(&streams)
+        .map(|((buffer, &n), &stream)| FillRequest {
+            dst: Destination {
+                buffer,
+                byte_offset: 0,
+            },
+            sampler,
+            stream,
+            elements: 0..n,
+            dtype: Dtype::F32,
+        })
+        .collect();
+    let requests = &requests;
+    let single = storage_buffer(gpu, 4 * total);
+    let single = &single;
+    let cases = vec![
+        Case::new(
+            "model_300_tensors_normal_f32".to_string(),
+            "model",
+            "normal",
+            Dtype::F32,
+            total,
+            move || gpu_batch(gpu, requests),
+        ),
+        Case::new(
+            "model_single_fill_normal_f32".to_string(),
+            "gpu",
+            "normal",
+            Dtype::F32,
+            total,
+            move || gpu_fill(gpu, single, &sampler, total, Dtype::F32),
+        ),
+    ];
+    measure(cases, rows)
+}

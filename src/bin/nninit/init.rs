@@ -1,0 +1,142 @@
+//! `nninit init`: every tensor of a model into one `.safetensors` file, with a progress bar and
+//! a per-scheme summary.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use nninit::model::init::{InitJob, Shard};
+use nninit::model::json::FileTensor;
+use nninit::{Dtype, Error, Result};
+
+use crate::device::{Device, backend, check_output_dir};
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// A preset (gpt2, resnet18, resnet50, mlp) or a model description FILE.json.
+    #[arg(long, default_value = "gpt2")]
+    pub model: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Element type of float tensors that do not name their own: f32, f16 or bf16.
+    #[arg(long, default_value = "f32")]
+    pub dtype: String,
+    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    pub device: Device,
+    /// Output file (default: MODEL.safetensors, or MODEL.shard-I-of-N.safetensors).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write only shard I of N: the I-th of N contiguous dim-0 row blocks of every tensor.
+    #[arg(long)]
+    pub shard: Option<String>,
+}
+
+impl Default for InitArgs {
+    fn default() -> Self {
+        Self {
+            model: "gpt2".into(),
+            seed: 0,
+            dtype: "f32".into(),
+            device: Device::Gpu,
+            out: None,
+            shard: None,
+        }
+    }
+}
+
+pub fn run(args: InitArgs) -> Result<()> {
+    let dtype = Dtype::parse(&args.dtype)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let (model_name, tensors) = if args.model.ends_with(".json") {
+        let path = Path::new(&args.model);
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            Error::invalid(
+                "model",
+                &args.model,
+                format!("a readable model JSON file ({source})"),
+            )
+        })?;
+        let stem = path
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+        (stem, nninit::model::json::parse_model_json(&text)?)
+    } else {
+        let tensors = nninit::model::presets::preset(&args.model)?
+            .into_iter()
+            .map(|tensor| FileTensor {
+                tensor,
+                dtype: None,
+                layout: None,
+            })
+            .collect();
+        (args.model.clone(), tensors)
+    };
+    let out = args.out.clone().unwrap_or_else(|| match shard {
+        None => PathBuf::from(format!("{model_name}.safetensors")),
+        Some(s) => PathBuf::from(format!(
+            "{model_name}.shard-{}-of-{}.safetensors",
+            s.index, s.count
+        )),
+    });
+    if out.extension().and_then(|e| e.to_str()) != Some("safetensors") {
+        return Err(Error::invalid(
+            "out",
+            out.display(),
+            "a path ending in .safetensors",
+        ));
+    }
+    check_output_dir(&out)?;
+    let job = InitJob {
+        tensors,
+        seed: args.seed,
+        dtype,
+        shard,
+    };
+    let gpu = args.device.open()?;
+    let backend = backend(&gpu);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(job.tensors.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tensors")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let summary = nninit::model::init::run(backend, &job, &out, |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    println!(
+        "{}: {} tensors, {} parameters, {:.1} MB, drawing {:.2} s on the {}, writing {:.2} s",
+        out.display(),
+        summary.tensors,
+        summary.parameters,
+        summary.bytes as f64 / 1e6,
+        summary.draw_time.as_secs_f64(),
+        match args.device {
+            Device::Gpu => "GPU",
+            Device::Cpu => "CPU",
+        },
+        summary.write_time.as_secs_f64(),
+    );
+    println!(
+        "{:<72} {:>8} {:>12} {:>12} {:>12}",
+        "scheme", "tensors", "elements", "expected std", "measured std"
+    );
+    for scheme in &summary.schemes {
+        let expected = scheme
+            .expected_std
+            .map_or("-".to_string(), |s| format!("{s:.6}"));
+        println!(
+            "{:<72} {:>8} {:>12} {:>12} {:>12.6}",
+            scheme.spec, scheme.tensors, scheme.elements, expected, scheme.measured_std
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! `nninit verify`: every tensor of a file checked against its metadata, one row each.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use nninit::verify::{Report, VerifyOptions};
+use nninit::{Error, Result};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The .safetensors file.
+    pub file: PathBuf,
+    /// Check this many evenly spaced elements per tensor instead of all of them.
+    #[arg(long)]
+    pub sample: Option<u64>,
+    /// Significance level of each statistical test.
+    #[arg(long, default_value_t = nninit::verify::stats::DEFAULT_ALPHA)]
+    pub alpha: f64,
+}
+
+/// Prints one row per tensor; `Ok(false)` when any tensor fails.
+pub fn run(args: VerifyArgs) -> Result<bool> {
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return Err(Error::invalid("alpha", args.alpha, "must be in (0, 1)"));
+    }
+    if args.sample == Some(0) {
+        return Err(Error::invalid("sample", 0, "must be ≥ 1"));
+    }
+    let options = VerifyOptions {
+        alpha: args.alpha,
+        sample: args.sample,
+    };
+    let reports =
+        nninit::verify::verify_file(&args.file, &options).map_err(|error| match error {
+            // A file that cannot be read is not one nninit can verify: a usage error (exit 2).
+            Error::Io { path, source } => Error::invalid(
+                "file",
+                path,
+                format!("an existing, readable .safetensors file ({source})"),
+            ),
+            other => other,
+        })?;
+    println!(
+        "{:<40} {:<44} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}  verdict",
+        "tensor", "scheme", "n", "worst |Δ|", "KS p", "AD p", "χ² p", "moment p"
+    );
+    let p_of = |report: &Report, name: &str| {
+        report
+            .tests
+            .iter()
+            .find(|t| t.name == name)
+            .map_or("-".to_string(), |t| format!("{:.2e}", t.p_value))
+    };
+    for report in &reports {
+        let moments = report
+            .tests
+            .iter()
+            .filter(|t| {
+                !matches!(
+                    t.name,
+                    "kolmogorov-smirnov" | "anderson-darling" | "chi-squared"
+                )
+            })
+            .map(|t| t.p_value)
+            .reduce(f64::min)
+            .map_or("-".to_string(), |p| format!("{p:.2e}"));
+        println!(
+            "{:<40} {:<44} {:>10} {:>10.2e} {:>9} {:>9} {:>9} {:>9}  {}",
+            report.name,
+            report.spec,
+            report.checked,
+            report.worst_difference,
+            p_of(report, "kolmogorov-smirnov"),
+            p_of(report, "anderson-darling"),
+            p_of(report, "chi-squared"),
+            moments,
+            if report.passed() { "pass" } else { "FAIL" }
+        );
+    }
+    let failed = reports.iter().filter(|r| !r.passed()).count();
+    println!(
+        "{} tensors, {} passed, {failed} failed",
+        reports.len(),
+        reports.len() - failed
+    );
+    Ok(failed == 0)
+}

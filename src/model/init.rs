@@ -1,0 +1,377 @@
+//! The main job: initialize every tensor of a model (a preset or a JSON description) on a
+//! backend and stream them into one `.safetensors` file — or into shard `I` of `N`, holding the
+//! `I`-th of `N` contiguous dim-0 row blocks of every tensor.
+//!
+//! Each tensor draws from the stream of its own name (a tied tensor from the stream of the tensor
+//! it is tied to, so its bytes are identical), so any tensor can be regenerated alone and every
+//! shard computes only its own rows.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::backend::draw::{Backend, DrawItem, Drawer, GPU_BATCH_BYTES};
+use crate::contract::dtype::Dtype;
+use crate::contract::stream::StreamId;
+use crate::error::{Error, Result};
+use crate::model::json::FileTensor;
+use crate::model::safetensors::{TensorRecord, write};
+use crate::scheme::fans::Layout;
+use crate::scheme::layers::ParamInit;
+use crate::scheme::{Draw, FanRule, Plan};
+use crate::verify::stats::Reference;
+
+/// Shard `index` of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 0.
+    pub index: u64,
+    /// How many.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parses `I/N` with `N ≥ 1` and `I < N`.
+    pub fn parse(text: &str) -> Result<Shard> {
+        let invalid = || Error::invalid("shard", text, "I/N with N ≥ 1 and 0 ≤ I < N");
+        let (index, count) = text.split_once('/').ok_or_else(invalid)?;
+        let (index, count) = (
+            index.trim().parse::<u64>().map_err(|_| invalid())?,
+            count.trim().parse::<u64>().map_err(|_| invalid())?,
+        );
+        if count == 0 || index >= count {
+            return Err(invalid());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// This shard's rows of a dim-0 extent of `rows`: `[I·rows/N, (I+1)·rows/N)`.
+    pub fn rows(&self, rows: u64) -> (u64, u64) {
+        let split = |i: u64| (u128::from(i) * u128::from(rows) / u128::from(self.count)) as u64;
+        (split(self.index), split(self.index + 1))
+    }
+}
+
+/// What to initialize and how.
+#[derive(Debug, Clone)]
+pub struct InitJob {
+    /// The tensors, in file order.
+    pub tensors: Vec<FileTensor>,
+    /// The seed.
+    pub seed: u64,
+    /// The dtype of float tensors that do not name their own.
+    pub dtype: Dtype,
+    /// Write only this shard.
+    pub shard: Option<Shard>,
+}
+
+/// Per-scheme statistics of an initialized model.
+#[derive(Debug, Clone)]
+pub struct SchemeSummary {
+    /// The spec string.
+    pub spec: String,
+    /// Tensors drawn with it.
+    pub tensors: u64,
+    /// Their elements.
+    pub elements: u64,
+    /// The std the recipe expects (`None` for deterministic or mixed-parameter schemes).
+    pub expected_std: Option<f64>,
+    /// The std measured over the written values.
+    pub measured_std: f64,
+}
+
+/// What an init run did.
+#[derive(Debug, Clone)]
+pub struct InitSummary {
+    /// Tensors written.
+    pub tensors: u64,
+    /// Elements written, tied tensors counted once.
+    pub parameters: u64,
+    /// Bytes of tensor data written.
+    pub bytes: u64,
+    /// Time spent drawing (GPU or CPU) and reading back.
+    pub draw_time: Duration,
+    /// Time spent writing the file.
+    pub write_time: Duration,
+    /// Per spec string.
+    pub schemes: Vec<SchemeSummary>,
+}
+
+/// One tensor resolved: its record, its plan and what part of it this file holds.
+struct Planned {
+    record: TensorRecord,
+    plan: Option<Plan>,
+    full_shape: Vec<u64>,
+    range: (u64, u64),
+    dtype: Option<Dtype>,
+}
+
+fn plan_tensor(file_tensor: &FileTensor, job: &InitJob) -> Result<Option<Planned>> {
+    let param = &file_tensor.tensor.param;
+    let layout = file_tensor.layout.clone().unwrap_or(Layout::Torch);
+    let stream_name = file_tensor.tensor.tied_to.as_deref().unwrap_or(&param.name);
+    let stream = StreamId::named(job.seed, stream_name);
+    let numel = param
+        .shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("{} shape", param.name),
+                format!("{:?}", param.shape),
+                "element count must fit in u64",
+            )
+        })?;
+    // Rows of dim 0 in this shard; a 0-dim tensor lives whole in shard 0.
+    let (range, shape) = match (job.shard, param.shape.first()) {
+        (None, _) => ((0, numel), param.shape.clone()),
+        (Some(shard), None) if shard.index == 0 => ((0, numel), param.shape.clone()),
+        (Some(_), None) => return Ok(None),
+        (Some(shard), Some(&rows)) => {
+            let (first, last) = shard.rows(rows);
+            let row_len = numel.checked_div(rows).unwrap_or(0);
+            let mut shape = param.shape.clone();
+            shape[0] = last - first;
+            ((first * row_len, last * row_len), shape)
+        }
+    };
+    let partial = range != (0, numel);
+    let (spec, plan, dtype, zero_row, safetensors_dtype) = match &param.init {
+        ParamInit::ZeroI64 => (
+            "zeros".to_string(),
+            None,
+            None,
+            None,
+            safetensors::Dtype::I64,
+        ),
+        ParamInit::Scheme { init, zero_row } => {
+            let rule = FanRule {
+                layout: layout.clone(),
+                fan_in: None,
+                fan_out: None,
+            };
+            let plan = init
+                .plan(&param.shape, &rule)
+                .map_err(|e| Error::invalid(&param.name, init, e.to_string()))?;
+            let dtype = file_tensor.dtype.unwrap_or(job.dtype);
+            (
+                init.to_string(),
+                Some(plan),
+                Some(dtype),
+                *zero_row,
+                dtype.safetensors_dtype(),
+            )
+        }
+    };
+    let record = TensorRecord {
+        name: param.name.clone(),
+        dtype: safetensors_dtype,
+        shape,
+        full_shape: partial.then(|| param.shape.clone()),
+        spec,
+        stream,
+        layout: layout.name().to_string(),
+        range: partial.then_some(range),
+        zero_row,
+    };
+    Ok(Some(Planned {
+        record,
+        plan,
+        full_shape: param.shape.clone(),
+        range,
+        dtype,
+    }))
+}
+
+/// The std a draw should show, when it has one fixed value.
+fn expected_std(plan: &Plan) -> Option<f64> {
+    let reference = match plan.draw {
+        Draw::Sample(crate::sample::sampler::Sampler::Uniform { low, high }) => {
+            Reference::Uniform {
+                low: low.into(),
+                high: high.into(),
+            }
+        }
+        Draw::Sample(crate::sample::sampler::Sampler::Normal { mean, std }) => Reference::Normal {
+            mean: mean.into(),
+            std: std.into(),
+        },
+        Draw::Sample(crate::sample::sampler::Sampler::TruncNormal {
+            mean,
+            std,
+            low,
+            high,
+        }) => Reference::TruncNormal {
+            mean: mean.into(),
+            std: std.into(),
+            low: low.into(),
+            high: high.into(),
+        },
+        Draw::Sample(crate::sample::sampler::Sampler::Constant { .. }) => return Some(0.0),
+        _ => return None,
+    };
+    Some(reference.variance().sqrt())
+}
+
+/// Runs `job` on `backend` into `out`; `progress(done, total)` is called after each tensor.
+pub fn run(
+    backend: Backend<'_>,
+    job: &InitJob,
+    out: &Path,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<InitSummary> {
+    // Resolve and validate everything before any work.
+    let planned: Vec<Planned> = job
+        .tensors
+        .iter()
+        .map(|t| plan_tensor(t, job))
+        .filter_map(Result::transpose)
+        .collect::<Result<_>>()?;
+    let records: Vec<TensorRecord> = planned.iter().map(|p| p.record.clone()).collect();
+    let mut extra = vec![("nninit.seed".to_string(), job.seed.to_string())];
+    if let Some(shard) = job.shard {
+        extra.push((
+            "nninit.shard".to_string(),
+            format!("{}/{}", shard.index, shard.count),
+        ));
+    }
+    let mut draw_time = Duration::ZERO;
+    let mut summaries: Vec<SchemeSummary> = Vec::new();
+    // Running sums per spec: (count, sum, sum of squares).
+    let mut moments: Vec<(f64, f64, f64)> = Vec::new();
+    let start = Instant::now();
+    let mut drawer = Drawer::new(backend);
+    let mut drawn_ahead: std::collections::HashMap<usize, Vec<u8>> = Default::default();
+    write(out, &records, &extra, |index| {
+        let tensor = &planned[index];
+        let drawn = Instant::now();
+        let bytes = match (&tensor.plan, tensor.dtype) {
+            (Some(plan), Some(dtype)) => {
+                if !drawn_ahead.contains_key(&index) {
+                    // Draw this tensor and the next ones up to one GPU batch in one go: one
+                    // submit and one readback for many small tensors.
+                    let mut items = Vec::new();
+                    let mut bytes = 0u64;
+                    for (ahead, next) in planned.iter().enumerate().skip(index) {
+                        let (Some(plan), Some(dtype)) = (&next.plan, next.dtype) else {
+                            continue;
+                        };
+                        let size =
+                            (next.range.1 - next.range.0).saturating_mul(dtype.size_bytes() as u64);
+                        if !items.is_empty() && bytes.saturating_add(size) > GPU_BATCH_BYTES {
+                            break;
+                        }
+                        bytes = bytes.saturating_add(size);
+                        items.push((
+                            ahead,
+                            DrawItem {
+                                plan,
+                                shape: &next.full_shape,
+                                stream: next.record.stream,
+                                range: next.range.0..next.range.1,
+                                dtype,
+                            },
+                        ));
+                    }
+                    let draws: Vec<DrawItem<'_>> =
+                        items.iter().map(|(_, item)| item.clone()).collect();
+                    for ((ahead, _), bytes) in items.iter().zip(drawer.draw_batch(&draws)?) {
+                        drawn_ahead.insert(*ahead, bytes);
+                    }
+                }
+                let mut bytes = drawn_ahead.remove(&index).unwrap_or_default();
+                if let Some(row) = tensor.record.zero_row {
+                    zero_row(&mut bytes, row, &tensor.full_shape, tensor.range, dtype);
+                }
+                let (n, sum, sum_sq) = moments_of(&bytes, dtype);
+                let position = summaries
+                    .iter()
+                    .position(|s| s.spec == tensor.record.spec)
+                    .unwrap_or_else(|| {
+                        summaries.push(SchemeSummary {
+                            spec: tensor.record.spec.clone(),
+                            tensors: 0,
+                            elements: 0,
+                            expected_std: expected_std(plan),
+                            measured_std: 0.0,
+                        });
+                        moments.push((0.0, 0.0, 0.0));
+                        summaries.len() - 1
+                    });
+                summaries[position].tensors += 1;
+                summaries[position].elements += n as u64;
+                if summaries[position].expected_std != expected_std(plan) {
+                    summaries[position].expected_std = None;
+                }
+                let m = &mut moments[position];
+                *m = (m.0 + n, m.1 + sum, m.2 + sum_sq);
+                bytes
+            }
+            _ => vec![0u8; tensor.record.byte_len()? as usize],
+        };
+        draw_time += drawn.elapsed();
+        progress(index + 1, planned.len());
+        Ok(bytes)
+    })?;
+    for (summary, (n, sum, sum_sq)) in summaries.iter_mut().zip(moments) {
+        let mean = sum / n.max(1.0);
+        summary.measured_std = (sum_sq / n.max(1.0) - mean * mean).max(0.0).sqrt();
+    }
+    let tied: Vec<&str> = job
+        .tensors
+        .iter()
+        .filter(|t| t.tensor.tied_to.is_some())
+        .map(|t| t.tensor.param.name.as_str())
+        .collect();
+    let parameters = planned
+        .iter()
+        .filter(|p| !tied.contains(&p.record.name.as_str()))
+        .map(|p| p.range.1 - p.range.0)
+        .sum();
+    let bytes = records
+        .iter()
+        .map(TensorRecord::byte_len)
+        .sum::<Result<u64>>()?;
+    Ok(InitSummary {
+        tensors: records.len() as u64,
+        parameters,
+        bytes,
+        draw_time,
+        write_time: start.elapsed().saturating_sub(draw_time),
+        schemes: summaries,
+    })
+}
+
+/// Count, sum and sum of squares (in f64) of the little-endian `dtype` values in `bytes`, on all
+/// cores.
+fn moments_of(bytes: &[u8], dtype: Dtype) -> (f64, f64, f64) {
+    use rayon::prelude::*;
+    let size = dtype.size_bytes();
+    bytes
+        .par_chunks(size << 16)
+        .map(|chunk| {
+            chunk
+                .chunks_exact(size)
+                .fold((0.0, 0.0, 0.0), |(n, s, q): (f64, f64, f64), element| {
+                    let mut word = [0u8; 4];
+                    word[..size].copy_from_slice(element);
+                    let v = f64::from(dtype.value_of(u32::from_le_bytes(word)));
+                    (n + 1.0, s + v, q + v * v)
+                })
+        })
+        .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+}
+
+/// Zeroes the bytes of dim-0 row `row` that fall in `range` (0.0 is all-zero bits in every
+/// float dtype).
+fn zero_row(bytes: &mut [u8], row: u64, shape: &[u64], range: (u64, u64), dtype: Dtype) {
+    let rows = shape.first().copied().unwrap_or(1).max(1);
+    let row_len = shape.iter().product::<u64>() / rows;
+    let (start, end) = (
+        (row * row_len).max(range.0),
+        ((row + 1) * row_len).min(range.1),
+    );
+    if start < end {
+        let size = dtype.size_bytes() as u64;
+        bytes[((start - range.0) * size) as usize..((end - range.0) * size) as usize].fill(0);
+    }
+}

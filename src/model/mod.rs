@@ -1,0 +1,16 @@
+//! Layer 6, models: whole models and the files they go to.
+//!
+//! - [`presets`]: the full `state_dict` of real models (GPT-2, ResNets, an MLP) with each model's
+//!   own recipe;
+//! - [`json`]: the model description format of `nninit init --model FILE.json`;
+//! - [`init`]: the main job — every tensor of a model drawn on a backend and streamed to a file;
+//! - [`safetensors`]: the streamed `.safetensors` writer with nninit's metadata;
+//! - [`atomic_file`]: output files appear whole or not at all;
+//! - [`study`]: the seed notes' depth experiment (a 100-layer chain).
+
+pub mod atomic_file;
+pub mod init;
+pub mod json;
+pub mod presets;
+pub mod safetensors;
+pub mod study;

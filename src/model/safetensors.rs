@@ -1,0 +1,127 @@
+//! `.safetensors` output, streamed: the header (names, dtypes, shapes, offsets and metadata) is
+//! known before any data, so tensors are produced and written one at a time and the model is
+//! never held twice in host memory. The file is written to a temporary name and renamed into
+//! place only when complete.
+//!
+//! Metadata for `nninit verify`: `nninit.version`, `nninit.contract`, and per tensor
+//! `nninit.tensor.<name>`, a JSON object with its spec, seed, stream, layout, dtype, full shape,
+//! the element range held (for a partial tensor or shard) and the row zeroed after drawing
+//! (`Embedding(padding_idx)`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::contract::stream::{CONTRACT_VERSION, StreamId};
+use crate::error::{Error, Result};
+use crate::model::atomic_file::write_atomically;
+use crate::verify::tensor_key;
+
+/// One tensor to write and how it was made.
+#[derive(Debug, Clone)]
+pub struct TensorRecord {
+    /// Tensor name (the safetensors key).
+    pub name: String,
+    /// safetensors dtype: `F32`, `F16`, `BF16`, `I64`.
+    pub dtype: safetensors::Dtype,
+    /// Shape as stored (a partial tensor stores a 1-D range, a shard its rows).
+    pub shape: Vec<u64>,
+    /// The full tensor's shape, when it differs from `shape`.
+    pub full_shape: Option<Vec<u64>>,
+    /// The init spec string it was drawn from.
+    pub spec: String,
+    /// Seed and stream.
+    pub stream: StreamId,
+    /// Fan layout name (`torch`, `jax`, `keras`).
+    pub layout: String,
+    /// Elements of the full tensor's row-major flattening held here, when not the whole tensor.
+    pub range: Option<(u64, u64)>,
+    /// A dim-0 row set to zero after drawing.
+    pub zero_row: Option<u64>,
+}
+
+impl TensorRecord {
+    /// Bytes of its data.
+    pub fn byte_len(&self) -> Result<u64> {
+        let bytes = self.dtype.bitsize() as u64 / 8;
+        self.shape
+            .iter()
+            .try_fold(bytes, |n, &d| n.checked_mul(d))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "shape",
+                    format!("{:?}", self.shape),
+                    "byte size must fit in u64",
+                )
+            })
+    }
+}
+
+/// Writes `records` to `path`: `extra_metadata` joins the file's metadata, and `data(i)` is
+/// called once per record, in order, for its little-endian bytes.
+pub fn write(
+    path: &Path,
+    records: &[TensorRecord],
+    extra_metadata: &[(String, String)],
+    mut data: impl FnMut(usize) -> Result<Vec<u8>>,
+) -> Result<()> {
+    let mut metadata: BTreeMap<String, String> = extra_metadata.iter().cloned().collect();
+    metadata.insert("nninit.version".into(), env!("CARGO_PKG_VERSION").into());
+    metadata.insert("nninit.contract".into(), CONTRACT_VERSION.to_string());
+    let mut header = serde_json::Map::new();
+    let mut offset = 0u64;
+    for record in records {
+        let record_json = json!({
+            "spec": record.spec,
+            "seed": record.stream.seed.to_string(),
+            "stream": record.stream.stream.to_string(),
+            "layout": record.layout,
+            "dtype": record.dtype.to_string(),
+            "shape": record.full_shape.as_ref().unwrap_or(&record.shape),
+            "range": record.range.map(|(a, b)| [a, b]),
+            "zero_row": record.zero_row,
+        });
+        metadata.insert(tensor_key(&record.name), record_json.to_string());
+        let end = offset + record.byte_len()?;
+        let entry = json!({"dtype": record.dtype.to_string(), "shape": record.shape, "data_offsets": [offset, end]});
+        if header.insert(record.name.clone(), entry).is_some() {
+            return Err(Error::invalid(
+                "tensor name",
+                &record.name,
+                "names must be unique",
+            ));
+        }
+        offset = end;
+    }
+    header.insert("__metadata__".into(), json!(metadata));
+    let mut header_bytes = serde_json::Value::Object(header).to_string().into_bytes();
+    // The data must start 8-byte aligned: pad the header with spaces.
+    header_bytes.resize(header_bytes.len().next_multiple_of(8), b' ');
+    let io_error = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    write_atomically(path, |file| {
+        file.write_all(&(header_bytes.len() as u64).to_le_bytes())
+            .map_err(io_error)?;
+        file.write_all(&header_bytes).map_err(io_error)?;
+        for (index, record) in records.iter().enumerate() {
+            let bytes = data(index)?;
+            if bytes.len() as u64 != record.byte_len()? {
+                return Err(Error::invalid(
+                    "tensor data",
+                    &record.name,
+                    format!(
+                        "{} bytes were produced for {} expected",
+                        bytes.len(),
+                        record.byte_len()?
+                    ),
+                ));
+            }
+            file.write_all(&bytes).map_err(io_error)?;
+        }
+        Ok(())
+    })
+}
