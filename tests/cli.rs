@@ -270,3 +270,130 @@ fn fill_writes_every_dtype_to_safetensors_with_metadata() {
     assert_eq!(out.status.code(), Some(2), "bf16 has no .npy type");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--device auto` (every drawing subcommand's default) draws on a hardware adapter when there is
+/// one and on the CPU reference otherwise (lavapipe, here and in CI), says which in one line, and
+/// writes the same bytes as `--device gpu` and `--device cpu`.
+#[test]
+fn device_auto_chooses_by_adapter_type_and_writes_the_same_values() {
+    let dir = temp_dir("cli-auto");
+    let info = common::gpu().adapter_info();
+    let hardware = matches!(
+        info.device_type,
+        wgpu::DeviceType::DiscreteGpu
+            | wgpu::DeviceType::IntegratedGpu
+            | wgpu::DeviceType::VirtualGpu
+    );
+    let mut files = Vec::new();
+    for device in ["auto", "gpu", "cpu"] {
+        let path = dir.join(format!("{device}.safetensors"));
+        let out = nninit(&[
+            "fill",
+            "--shape",
+            "96,80",
+            "--init",
+            "trunc_normal(std=0.02,a=-0.04,b=0.04)",
+            "--name",
+            "w",
+            "--seed",
+            "4",
+            "--dtype",
+            "bf16",
+            "--device",
+            device,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert_success(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if device == "auto" {
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{stderr}");
+            let expected = if hardware {
+                format!("nninit: device auto: GPU {}", info.name)
+            } else {
+                "nninit: device auto: the CPU reference".to_string()
+            };
+            assert!(
+                lines[0].starts_with(&expected),
+                "{adapter:?}: {stderr}",
+                adapter = info.device_type
+            );
+        }
+        files.push(std::fs::read(&path).unwrap());
+    }
+    assert_eq!(files[0], files[1], "auto and gpu");
+    assert_eq!(files[0], files[2], "auto and cpu");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Nothing a run prints on stderr is someone else's: on a headless machine (no
+/// `XDG_RUNTIME_DIR`), Mesa's Wayland probing would print `error: XDG_RUNTIME_DIR is invalid…`
+/// when the GPU is opened.
+#[test]
+fn a_headless_gpu_run_prints_only_its_own_lines() {
+    let dir = temp_dir("cli-headless");
+    let path = dir.join("x.npy");
+    for args in [
+        vec!["adapter"],
+        vec![
+            "fill",
+            "--shape",
+            "8,8",
+            "--init",
+            "normal",
+            "--device",
+            "gpu",
+            "--out",
+            path.to_str().unwrap(),
+        ],
+        vec![
+            "fill",
+            "--shape",
+            "8,8",
+            "--init",
+            "normal",
+            "--out",
+            path.to_str().unwrap(),
+        ],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nninit"))
+            .args(&args)
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .unwrap();
+        assert_success(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for line in stderr.lines() {
+            assert!(
+                line.starts_with("nninit: "),
+                "{args:?}: a line not nninit's: {line:?}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `nninit study --out DIR` creates DIR (and its parents) when it does not exist.
+#[test]
+fn study_creates_its_output_directory() {
+    let dir = temp_dir("cli-study");
+    let out = dir.join("not").join("yet");
+    let run = nninit(&["study", "--device", "cpu", "--out", out.to_str().unwrap()]);
+    assert_success(&run);
+    for file in ["study.json", "study.svg"] {
+        assert!(out.join(file).is_file(), "{file} not written");
+    }
+    let blocked = dir.join("a-file");
+    std::fs::write(&blocked, b"").unwrap();
+    let args = [
+        "study",
+        "--device",
+        "cpu",
+        "--out",
+        blocked.to_str().unwrap(),
+    ];
+    let (line, _) = assert_usage_error(&args, &nninit(&args));
+    assert!(line.contains("out"), "{line}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -22,7 +22,8 @@ pub struct BitsArgs {
     /// Number of words.
     #[arg(long)]
     pub count: u64,
-    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    /// Where to draw: auto (a hardware GPU if there is one, else the CPU reference), gpu or cpu.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
     pub device: Device,
     /// Output file (stdout when absent).
     #[arg(long)]

@@ -3,22 +3,76 @@
 use std::path::Path;
 
 use clap::ValueEnum;
+use nninit::backend::gpu::request_adapter;
+use nninit::wgpu::{AdapterInfo, DeviceType};
 use nninit::{Backend, GpuContext, Result};
 
-#[derive(Clone, Copy, ValueEnum)]
+/// Where a subcommand draws. The values are the same on every choice (the value contract); only
+/// the speed differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Device {
+    /// A hardware adapter (discrete, integrated or virtual GPU) when there is one, otherwise the
+    /// CPU reference: a software adapter such as lavapipe draws slower than the vectorized CPU
+    /// reference on the same cores. `WGPU_ADAPTER_NAME` names an adapter explicitly, and then
+    /// that adapter is used, whatever its type.
+    Auto,
+    /// The adapter wgpu picks (`WGPU_BACKEND`, `WGPU_ADAPTER_NAME`); an error without one.
     Gpu,
+    /// The CPU reference on all cores.
     Cpu,
 }
 
 impl Device {
-    /// The GPU handle for `--device gpu` (None for the CPU reference); pass it to `backend`.
+    /// The GPU handle to draw on, or `None` for the CPU reference; pass it to [`backend`].
+    /// `auto` prints one line to stderr saying which it chose and why.
     pub fn open(self) -> Result<Option<GpuContext>> {
         match self {
             Device::Gpu => GpuContext::new().map(Some),
             Device::Cpu => Ok(None),
+            Device::Auto => {
+                let (gpu, why) = auto()?;
+                let chosen = match &gpu {
+                    Some(gpu) => format!("GPU {}", gpu.adapter_info().name),
+                    None => "the CPU reference".to_string(),
+                };
+                eprintln!("nninit: device auto: {chosen} ({why})");
+                Ok(gpu)
+            }
         }
     }
+}
+
+/// `--device auto`'s choice and the reason for it.
+fn auto() -> Result<(Option<GpuContext>, String)> {
+    if std::env::var_os("WGPU_ADAPTER_NAME").is_some() {
+        return Ok((
+            Some(GpuContext::new()?),
+            "named by WGPU_ADAPTER_NAME".into(),
+        ));
+    }
+    let info = match pollster::block_on(request_adapter()) {
+        Ok(adapter) => adapter.get_info(),
+        Err(_) => return Ok((None, "no GPU adapter found".into())),
+    };
+    if is_hardware(&info) {
+        let why = format!("a hardware adapter, {:?}", info.device_type);
+        Ok((Some(GpuContext::new()?), why))
+    } else {
+        let why = format!(
+            "wgpu's adapter, {}, is a software rasterizer; --device gpu uses it anyway",
+            info.name
+        );
+        Ok((None, why))
+    }
+}
+
+/// Whether `auto` draws on this adapter: a discrete, integrated or virtual GPU. `Cpu` (lavapipe,
+/// WARP, SwiftShader) and `Other` are not.
+fn is_hardware(info: &AdapterInfo) -> bool {
+    matches!(
+        info.device_type,
+        DeviceType::DiscreteGpu | DeviceType::IntegratedGpu | DeviceType::VirtualGpu
+    )
 }
 
 /// The backend a `Device::open` result stands for.

@@ -43,7 +43,8 @@ pub struct FillArgs {
     /// Element type of the output: f32, f16 or bf16 (bf16 only in .safetensors).
     #[arg(long, default_value = "f32")]
     pub dtype: String,
-    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    /// Where to draw: auto (a hardware GPU if there is one, else the CPU reference), gpu or cpu.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
     pub device: Device,
     /// Print one JSON line describing what would be drawn (fans, gain, primitive) and stop.
     #[arg(long)]

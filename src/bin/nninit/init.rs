@@ -22,7 +22,8 @@ pub struct InitArgs {
     /// Element type of float tensors that do not name their own: f32, f16 or bf16.
     #[arg(long, default_value = "f32")]
     pub dtype: String,
-    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    /// Where to draw: auto (a hardware GPU if there is one, else the CPU reference), gpu or cpu.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
     pub device: Device,
     /// Output file (default: MODEL.safetensors, or MODEL.shard-I-of-N.safetensors).
     #[arg(long)]
@@ -38,7 +39,7 @@ impl Default for InitArgs {
             model: "gpt2".into(),
             seed: 0,
             dtype: "f32".into(),
-            device: Device::Gpu,
+            device: Device::Auto,
             out: None,
             shard: None,
         }
@@ -119,10 +120,7 @@ pub fn run(args: InitArgs) -> Result<()> {
         summary.parameters,
         summary.bytes as f64 / 1e6,
         summary.draw_time.as_secs_f64(),
-        match args.device {
-            Device::Gpu => "GPU",
-            Device::Cpu => "CPU",
-        },
+        if gpu.is_some() { "GPU" } else { "CPU" },
         summary.write_time.as_secs_f64(),
     );
     println!(

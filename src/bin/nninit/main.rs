@@ -52,7 +52,20 @@ enum Command {
     Adapter,
 }
 
+/// On a machine with no display session, Mesa's Vulkan drivers probe Wayland while wgpu creates
+/// its instance, and libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set in the
+/// environment.` — a line that is not nninit's, read as nninit failing. nninit never presents to
+/// a screen, so where the variable is unset it points it at the temporary directory, where
+/// libwayland finds no compositor and says nothing.
+fn quiet_headless_vulkan() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: the first thing `main` does, before any other thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_headless_vulkan();
     // An interrupted run removes its temporary output files (exit 130) instead of leaving them.
     let _ = interrupt::remove_temp_files_on_signal();
     let cli = match Cli::try_parse() {

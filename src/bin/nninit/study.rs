@@ -15,18 +15,19 @@ pub struct StudyArgs {
     pub out: PathBuf,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    /// Where to draw: auto (a hardware GPU if there is one, else the CPU reference), gpu or cpu.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
     pub device: Device,
 }
 
 pub fn run(args: StudyArgs) -> Result<()> {
-    if !args.out.is_dir() {
-        return Err(Error::invalid(
+    std::fs::create_dir_all(&args.out).map_err(|source| {
+        Error::invalid(
             "out",
             args.out.display(),
-            "an existing directory",
-        ));
-    }
+            format!("a directory nninit can create or write to ({source})"),
+        )
+    })?;
     let gpu = args.device.open()?;
     let cases = run_study(backend(&gpu), args.seed)?;
     print!("{}", summary_table(&cases));
