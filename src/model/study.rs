@@ -24,8 +24,6 @@ use serde_json::{Value, json};
 use crate::backend::draw::{Backend, draw_f32};
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
-#[cfg(feature = "cli")]
-#[cfg(feature = "cli")]
 use crate::model::atomic_file::write_atomically;
 use crate::scheme::{FanRule, Init};
 
