@@ -25,12 +25,14 @@ use criterion::{
     criterion_main,
 };
 use nninit::{Destination, Dtype, FillRequest, GpuContext, Sampler, StreamId};
-use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
 /// The samplers and model sizes `nninit bench` measures, from the binary's own module.
 #[path = "../src/bin/nninit/bench/cases.rs"]
 mod cases;
+/// The `rand_distr` peer, the same functions `nninit bench` times.
+#[path = "../src/bin/nninit/bench/peer.rs"]
+mod peer;
 
 const SIZES: [(&str, u64); 2] = [("1M", 1 << 20), ("16M", 1 << 24)];
 
@@ -148,22 +150,12 @@ fn bench_cpu(c: &mut Criterion) {
                 b.iter(|| fill(&mut out))
             });
         }
-        let mut rng = rand::rngs::SmallRng::seed_from_u64(0);
+        let mut rng = peer::rng(0);
         group.bench_function(BenchmarkId::new("rand_distr_normal", size), |b| {
-            b.iter(|| {
-                for x in out.iter_mut() {
-                    *x = rng.sample(rand_distr::StandardNormal);
-                }
-                black_box(&mut out);
-            })
+            b.iter(|| peer::normal(&mut rng, black_box(&mut out)))
         });
         group.bench_function(BenchmarkId::new("rand_uniform", size), |b| {
-            b.iter(|| {
-                for x in out.iter_mut() {
-                    *x = rng.sample(rand::distr::StandardUniform);
-                }
-                black_box(&mut out);
-            })
+            b.iter(|| peer::uniform(&mut rng, black_box(&mut out)))
         });
         group.bench_function(BenchmarkId::new("memset_1t", size), |b| {
             b.iter(|| black_box(&mut out).fill(0.0))

@@ -24,6 +24,7 @@ use crate::device::check_output_dir;
 
 pub mod cases;
 mod harness;
+pub mod peer;
 mod report;
 mod runs;
 

@@ -5,10 +5,10 @@ use std::hint::black_box;
 use std::sync::Mutex;
 
 use nninit::{Destination, Dtype, Error, FillRequest, GpuContext, Result, Sampler, StreamId};
-use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
 use super::cases::{model_tensor_sizes, samplers};
+use super::peer;
 use super::harness::{BenchRow, Case, lock, measure};
 use super::report::{BenchReport, ratios, utc_date};
 
@@ -215,40 +215,26 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
             },
         ));
     }
-    // The peer: rand + rand_distr on one thread, as a Rust user would write it.
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(0);
-    cases.push(Case::new(
-        format!("rand_distr_normal_f32_{label}"),
-        "rand_distr",
-        "normal",
-        Dtype::F32,
-        n,
-        move || {
-            let mut out = lock(out)?;
-            for x in out.iter_mut() {
-                *x = rng.sample(rand_distr::StandardNormal);
-            }
-            black_box(&mut out);
-            Ok(())
-        },
-    ));
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
-    cases.push(Case::new(
-        format!("rand_distr_uniform_f32_{label}"),
-        "rand_distr",
-        "uniform",
-        Dtype::F32,
-        n,
-        move || {
-            let mut out = lock(out)?;
-            for x in out.iter_mut() {
-                *x = rng.sample(rand::distr::StandardUniform);
-            }
-            black_box(&mut out);
-            Ok(())
-        },
-    ));
-    // Host memory fill bandwidth: the physical limit of writing this many bytes.
+    // The peer, as its users write it (`peer.rs`): its own generator and output, a plain loop.
+    for (dist, seed, peer_fill) in [
+        ("normal", 0, peer::normal as fn(&mut _, &mut [f32])),
+        ("uniform", 1, peer::uniform),
+    ] {
+        let mut rng = peer::rng(seed);
+        let mut out = vec![0.0f32; n as usize];
+        cases.push(Case::new(
+            format!("rand_distr_{dist}_f32_{label}"),
+            "rand_distr",
+            dist,
+            Dtype::F32,
+            n,
+            move || {
+                peer_fill(&mut rng, &mut out);
+                black_box(&mut out);
+                Ok(())
+            },
+        ));
+    }
     cases.push(Case::new(
         format!("host_1t_memset_f32_{label}"),
         "host_1t",
