@@ -379,12 +379,13 @@ pub(crate) const BATCH: usize = 16;
 
 impl Prepared {
     /// The elements of `BATCH` consecutive blocks, given their words in structure-of-arrays form
-    /// (`words[k][l]` is word `k` of block `l`), in element order: `out[4l + k]` is element `k`
-    /// of block `l`. Bit-identical to [`Prepared::block_values`] block by block (the same
-    /// operations on each lane; Rust never fuses or reassociates them), arranged so that each
-    /// step is one loop over the lanes that LLVM vectorizes.
+    /// (`words[k][l]` is word `k` of block `l`), in the same form: `z[k][l]` is element `k` of
+    /// block `l` (element `4l + k` of the batch). Bit-identical to [`Prepared::block_values`]
+    /// block by block (the same operations on each lane; Rust never fuses or reassociates them),
+    /// arranged so that each step is one loop over the lanes that LLVM vectorizes. The caller
+    /// interleaves the rows into element order with the instructions it has.
     #[inline(always)]
-    pub(crate) fn batch_values(&self, words: &[[u32; BATCH]; 4], out: &mut [f32; 4 * BATCH]) {
+    pub(crate) fn batch_values(&self, words: &[[u32; BATCH]; 4]) -> [[f32; BATCH]; 4] {
         let [p0, p1, p2, p3] = self.p;
         // `clamp` as `f32::clamp` computes it (a zero keeps its sign), as compare-and-select.
         let clamp = |x: f32| {
@@ -421,16 +422,9 @@ impl Prepared {
                     }
                 }
             }
-            KernelDist::Constant | KernelDist::Words => {
-                out.fill(p0);
-                return;
-            }
+            KernelDist::Constant | KernelDist::Words => z = [[p0; BATCH]; 4],
         }
-        for l in 0..BATCH {
-            for k in 0..4 {
-                out[4 * l + k] = z[k][l];
-            }
-        }
+        z
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod fill;
 pub mod orthogonal;
+#[cfg(target_arch = "x86_64")]
+mod philox_x86;
 pub mod sparse;
 
 pub use fill::{fill, fill_bf16, fill_bits, fill_bytes, fill_f16, fill_words};
