@@ -375,7 +375,7 @@ impl Prepared {
 }
 
 /// Blocks per batch of the vectorized CPU path ([`Prepared::batch_values`]).
-pub(crate) const BATCH: usize = 16;
+pub(crate) const BATCH: usize = 32;
 
 impl Prepared {
     /// The elements of `BATCH` consecutive blocks, given their words in structure-of-arrays form
@@ -387,15 +387,11 @@ impl Prepared {
     #[inline(always)]
     pub(crate) fn batch_values(&self, words: &[[u32; BATCH]; 4]) -> [[f32; BATCH]; 4] {
         let [p0, p1, p2, p3] = self.p;
-        // `clamp` as `f32::clamp` computes it (a zero keeps its sign), as compare-and-select.
+        // `clamp` as `f32::clamp` computes it (a zero keeps its sign; `p2 ≤ p3`), as two
+        // independent compare-and-selects, which LLVM keeps in vectors.
         let clamp = |x: f32| {
-            if x < p2 {
-                p2
-            } else if x > p3 {
-                p3
-            } else {
-                x
-            }
+            let x = if x < p2 { p2 } else { x };
+            if x > p3 { p3 } else { x }
         };
         let mut z = [[0f32; BATCH]; 4];
         match self.dist {
@@ -407,11 +403,14 @@ impl Prepared {
                 }
             }
             KernelDist::Normal => {
-                for pair in [0, 2] {
-                    for l in 0..BATCH {
-                        let (a, b) = box_muller(words[pair][l], words[pair + 1][l]);
-                        z[pair][l] = p0 + p1 * a;
-                        z[pair + 1][l] = p0 + p1 * b;
+                // 16 lanes at a time: the polynomials' temporaries stay in registers.
+                for lanes in (0..BATCH).step_by(16) {
+                    for pair in [0, 2] {
+                        for l in lanes..lanes + 16 {
+                            let (a, b) = box_muller(words[pair][l], words[pair + 1][l]);
+                            z[pair][l] = p0 + p1 * a;
+                            z[pair + 1][l] = p0 + p1 * b;
+                        }
                     }
                 }
             }

@@ -32,7 +32,7 @@ trait BatchKernel: Sync {
     /// One output element.
     type Out: Copy + Send + Default;
     /// Elements `4·first_block ..` `4·(first_block + BATCH)` into `out`, in order.
-    fn batch<W: Philox16>(&self, first_block: u64, out: &mut [Self::Out; BATCH_ELEMENTS]);
+    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [Self::Out; BATCH_ELEMENTS]);
     /// Whether the AVX-512 build is faster than the AVX2 one. Measured on an AMD EPYC (Zen 4,
     /// 2026-11-29, 16M f32, one thread): truncated normal 165 vs 121 M/s, normal 481 vs 485,
     /// uniform 446 vs 601.
@@ -44,7 +44,7 @@ trait BatchKernel: Sync {
 /// The words of blocks `first_block .. first_block + BATCH` of a stream, `words[k][l]` being word
 /// `k` of block `first_block + l`: Philox4x32-10 of `BATCH` blocks, by one instruction set.
 /// Also the reverse step, rows of 32-bit lanes back into element order.
-trait Philox16 {
+trait PhiloxBatch {
     fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4];
 
     /// `out[4l + k] = rows[k][l]`.
@@ -61,7 +61,7 @@ trait Philox16 {
 /// The portable lanes ([`philox4x32_10_lanes`]), vectorized by LLVM as it can.
 struct PortablePhilox;
 
-impl Philox16 for PortablePhilox {
+impl PhiloxBatch for PortablePhilox {
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // one index over four structure-of-arrays rows
     fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
@@ -77,16 +77,16 @@ impl Philox16 for PortablePhilox {
     }
 }
 
-/// [`philox_x86::philox16_avx2`]; only named after the CPU was found to have AVX2.
+/// [`philox_x86::philox_batch_avx2`]; only named after the CPU was found to have AVX2.
 #[cfg(target_arch = "x86_64")]
 struct Avx2Philox;
 
 #[cfg(target_arch = "x86_64")]
-impl Philox16 for Avx2Philox {
+impl PhiloxBatch for Avx2Philox {
     #[inline(always)]
     fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
         // SAFETY: `fill_chunk` uses this type only where `is_x86_feature_detected!("avx2")`.
-        unsafe { philox_x86::philox16_avx2(first_block, stream.stream, key(stream.seed)) }
+        unsafe { philox_x86::philox_batch_avx2(first_block, stream.stream, key(stream.seed)) }
     }
 
     #[inline(always)]
@@ -101,16 +101,16 @@ impl Philox16 for Avx2Philox {
     }
 }
 
-/// [`philox_x86::philox16_avx512`]; only named after the CPU was found to have AVX-512F.
+/// [`philox_x86::philox_batch_avx512`]; only named after the CPU was found to have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 struct Avx512Philox;
 
 #[cfg(target_arch = "x86_64")]
-impl Philox16 for Avx512Philox {
+impl PhiloxBatch for Avx512Philox {
     #[inline(always)]
     fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
         // SAFETY: `fill_chunk` uses this type only where `is_x86_feature_detected!("avx512f")`.
-        unsafe { philox_x86::philox16_avx512(first_block, stream.stream, key(stream.seed)) }
+        unsafe { philox_x86::philox_batch_avx512(first_block, stream.stream, key(stream.seed)) }
     }
 
     #[inline(always)]
@@ -128,7 +128,7 @@ struct Values {
 impl BatchKernel for Values {
     type Out = f32;
     #[inline(always)]
-    fn batch<W: Philox16>(&self, first_block: u64, out: &mut [f32; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [f32; BATCH_ELEMENTS]) {
         let words = if self.prepared.draws_words() {
             W::blocks(self.stream, first_block)
         } else {
@@ -150,7 +150,7 @@ struct Bits16 {
 impl BatchKernel for Bits16 {
     type Out = u16;
     #[inline(always)]
-    fn batch<W: Philox16>(&self, first_block: u64, out: &mut [u16; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [u16; BATCH_ELEMENTS]) {
         let mut values = [0f32; BATCH_ELEMENTS];
         self.values.batch::<W>(first_block, &mut values);
         // The kernels' bit-exact rounding, tested against the `half` crate on every f32.
@@ -175,7 +175,7 @@ struct Halves<T>(Bits16, fn(u16) -> T);
 impl<T: Copy + Send + Sync + Default> BatchKernel for Halves<T> {
     type Out = T;
     #[inline(always)]
-    fn batch<W: Philox16>(&self, first_block: u64, out: &mut [T; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [T; BATCH_ELEMENTS]) {
         let mut bits = [0u16; BATCH_ELEMENTS];
         self.0.batch::<W>(first_block, &mut bits);
         for (o, b) in out.iter_mut().zip(bits) {
@@ -193,7 +193,7 @@ struct BytesF32(Values);
 impl BatchKernel for BytesF32 {
     type Out = [u8; 4];
     #[inline(always)]
-    fn batch<W: Philox16>(&self, first_block: u64, out: &mut [[u8; 4]; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [[u8; 4]; BATCH_ELEMENTS]) {
         let mut values = [0f32; BATCH_ELEMENTS];
         self.0.batch::<W>(first_block, &mut values);
         for (o, v) in out.iter_mut().zip(values) {
@@ -211,7 +211,7 @@ struct Bytes16(Bits16);
 impl BatchKernel for Bytes16 {
     type Out = [u8; 2];
     #[inline(always)]
-    fn batch<W: Philox16>(&self, first_block: u64, out: &mut [[u8; 2]; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [[u8; 2]; BATCH_ELEMENTS]) {
         let mut bits = [0u16; BATCH_ELEMENTS];
         self.0.batch::<W>(first_block, &mut bits);
         for (o, b) in out.iter_mut().zip(bits) {
@@ -229,7 +229,7 @@ struct Words(StreamId);
 impl BatchKernel for Words {
     type Out = u32;
     #[inline(always)]
-    fn batch<W: Philox16>(&self, first_block: u64, out: &mut [u32; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [u32; BATCH_ELEMENTS]) {
         W::interleave(&W::blocks(self.0, first_block), out);
     }
 }
@@ -274,13 +274,17 @@ fn fill_chunk<K: BatchKernel>(kernel: &K, start: u64, out: &mut [K::Out]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn fill_chunk_avx2<K: BatchKernel, W: Philox16>(kernel: &K, start: u64, out: &mut [K::Out]) {
+unsafe fn fill_chunk_avx2<K: BatchKernel, W: PhiloxBatch>(
+    kernel: &K,
+    start: u64,
+    out: &mut [K::Out],
+) {
     fill_chunk_generic::<K, W>(kernel, start, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
-unsafe fn fill_chunk_avx512<K: BatchKernel, W: Philox16>(
+unsafe fn fill_chunk_avx512<K: BatchKernel, W: PhiloxBatch>(
     kernel: &K,
     start: u64,
     out: &mut [K::Out],
@@ -291,7 +295,7 @@ unsafe fn fill_chunk_avx512<K: BatchKernel, W: Philox16>(
 /// Elements `start ..` of `kernel` into `out`, batch by batch. Whole batches aligned with the
 /// output are written in place; a batch that straddles the chunk's ends goes through a buffer.
 #[inline(always)]
-fn fill_chunk_generic<K: BatchKernel, W: Philox16>(kernel: &K, start: u64, out: &mut [K::Out]) {
+fn fill_chunk_generic<K: BatchKernel, W: PhiloxBatch>(kernel: &K, start: u64, out: &mut [K::Out]) {
     let mut buffer = [K::Out::default(); BATCH_ELEMENTS];
     let mut pos = 0;
     while pos < out.len() {
@@ -435,8 +439,11 @@ mod tests {
     /// Every instruction set's Philox and interleave equal the portable ones (themselves checked
     /// against the scalar definition in tests/cpu_batched.rs), on the sets this CPU has.
     #[cfg(target_arch = "x86_64")]
-    fn same_as_portable<W: Philox16>() {
-        for stream in [StreamId::new(0, 0), StreamId::new(0xdead_beef_0123, u64::MAX - 1)] {
+    fn same_as_portable<W: PhiloxBatch>() {
+        for stream in [
+            StreamId::new(0, 0),
+            StreamId::new(0xdead_beef_0123, u64::MAX - 1),
+        ] {
             for first in FIRST_BLOCKS {
                 let want = PortablePhilox::blocks(stream, first);
                 assert_eq!(W::blocks(stream, first), want, "{stream:?} block {first}");

@@ -1,4 +1,4 @@
-//! Philox4x32-10 of 16 consecutive blocks in AVX2 and AVX-512 registers: the contract's
+//! Philox4x32-10 of a batch of consecutive blocks in AVX2 and AVX-512 registers: the contract's
 //! [`philox4x32_10`](crate::contract::philox::philox4x32_10) lane by lane, so the same words
 //! (`tests/cpu_batched.rs` checks every lane against it), written with the vector instructions
 //! LLVM does not find on its own from the portable loop.
@@ -7,24 +7,31 @@
 //! shifted down; the high and low halves are then put back in place with a shift and a
 //! 32-bit blend each, instead of widening every lane to 64 bits and packing the results again.
 //! The counters are built in registers (block `first + l` in lane `l`, with the carry into the
-//! counter's second word) rather than inserted lane by lane.
+//! counter's second word) rather than inserted lane by lane. Two independent sets of vectors
+//! go through the rounds side by side, so that one set's multiplies run while the other waits
+//! on its results (a round is a chain of dependent instructions).
 
 use std::arch::x86_64::*;
 
 use crate::contract::philox::{
     PHILOX_M4X32_0, PHILOX_M4X32_1, PHILOX_ROUNDS, PHILOX_W32_0, PHILOX_W32_1,
 };
+use crate::sample::sampler::BATCH;
 
-/// Blocks per call, as the CPU backend's batch.
-const BLOCKS: usize = 16;
+/// Blocks per call: the CPU backend's batch.
+const BLOCKS: usize = BATCH;
 
-/// Words of blocks `first_block .. first_block + 16` of `stream` under `key`, `out[k][l]` being
-/// word `k` of block `first_block + l`, with 8-lane AVX2 vectors.
+/// Words of blocks `first_block .. first_block + BATCH` of `stream` under `key`, `out[k][l]`
+/// being word `k` of block `first_block + l`, with 8-lane AVX2 vectors, 16 blocks at a time.
 ///
 /// # Safety
 /// The CPU must have AVX2.
 #[target_feature(enable = "avx2")]
-pub unsafe fn philox16_avx2(first_block: u64, stream: u64, key: [u32; 2]) -> [[u32; BLOCKS]; 4] {
+pub unsafe fn philox_batch_avx2(
+    first_block: u64,
+    stream: u64,
+    key: [u32; 2],
+) -> [[u32; BLOCKS]; 4] {
     // (hi, lo) of the 32×32-bit products `m · x`, lane by lane.
     #[inline]
     #[target_feature(enable = "avx2")]
@@ -41,52 +48,60 @@ pub unsafe fn philox16_avx2(first_block: u64, stream: u64, key: [u32; 2]) -> [[u
     let stream_lo = _mm256_set1_epi32(stream as u32 as i32);
     let stream_hi = _mm256_set1_epi32((stream >> 32) as u32 as i32);
     let mut out = [[0u32; BLOCKS]; 4];
-    // Two independent halves of 8 blocks each, interleaved round by round for the pipelines.
-    let mut ctr = [[_mm256_setzero_si256(); 4]; 2];
-    for (half, c) in ctr.iter_mut().enumerate() {
-        let base = first_block.wrapping_add(8 * half as u64);
-        let base_lo = _mm256_set1_epi32(base as u32 as i32);
-        let lo = _mm256_add_epi32(base_lo, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        // A lane whose low word wrapped (lo < base_lo, unsigned) carries into the high word.
-        let wrapped =
-            _mm256_cmpgt_epi32(_mm256_xor_si256(base_lo, sign), _mm256_xor_si256(lo, sign));
-        let hi = _mm256_sub_epi32(_mm256_set1_epi32((base >> 32) as u32 as i32), wrapped);
-        *c = [lo, hi, stream_lo, stream_hi];
-    }
-    let mut k = key;
-    for round in 0..PHILOX_ROUNDS {
-        if round > 0 {
-            k = [k[0].wrapping_add(PHILOX_W32_0), k[1].wrapping_add(PHILOX_W32_1)];
+    for group in 0..BLOCKS / 16 {
+        // Two independent halves of 8 blocks each, interleaved round by round for the pipelines.
+        let mut ctr = [[_mm256_setzero_si256(); 4]; 2];
+        for (half, c) in ctr.iter_mut().enumerate() {
+            let base = first_block.wrapping_add((16 * group + 8 * half) as u64);
+            let base_lo = _mm256_set1_epi32(base as u32 as i32);
+            let lo = _mm256_add_epi32(base_lo, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            // A lane whose low word wrapped (lo < base_lo, unsigned) carries into the high word.
+            let wrapped =
+                _mm256_cmpgt_epi32(_mm256_xor_si256(base_lo, sign), _mm256_xor_si256(lo, sign));
+            let hi = _mm256_sub_epi32(_mm256_set1_epi32((base >> 32) as u32 as i32), wrapped);
+            *c = [lo, hi, stream_lo, stream_hi];
         }
-        let (k0, k1) = (_mm256_set1_epi32(k[0] as i32), _mm256_set1_epi32(k[1] as i32));
-        for c in ctr.iter_mut() {
-            let (hi0, lo0) = mul_wide(c[0], m0);
-            let (hi1, lo1) = mul_wide(c[2], m1);
-            *c = [
-                _mm256_xor_si256(_mm256_xor_si256(hi1, c[1]), k0),
-                lo1,
-                _mm256_xor_si256(_mm256_xor_si256(hi0, c[3]), k1),
-                lo0,
-            ];
+        let mut k = key;
+        for round in 0..PHILOX_ROUNDS {
+            if round > 0 {
+                k = [
+                    k[0].wrapping_add(PHILOX_W32_0),
+                    k[1].wrapping_add(PHILOX_W32_1),
+                ];
+            }
+            let (k0, k1) = (
+                _mm256_set1_epi32(k[0] as i32),
+                _mm256_set1_epi32(k[1] as i32),
+            );
+            for c in ctr.iter_mut() {
+                let (hi0, lo0) = mul_wide(c[0], m0);
+                let (hi1, lo1) = mul_wide(c[2], m1);
+                *c = [
+                    _mm256_xor_si256(_mm256_xor_si256(hi1, c[1]), k0),
+                    lo1,
+                    _mm256_xor_si256(_mm256_xor_si256(hi0, c[3]), k1),
+                    lo0,
+                ];
+            }
         }
-    }
-    for (half, c) in ctr.iter().enumerate() {
-        for (word, v) in c.iter().enumerate() {
-            // SAFETY: `out[word][8·half ..]` holds 8 u32 (32 bytes); unaligned store.
-            unsafe {
-                _mm256_storeu_si256(out[word][8 * half..].as_mut_ptr().cast(), *v);
+        for (half, c) in ctr.iter().enumerate() {
+            for (word, v) in c.iter().enumerate() {
+                let lanes = &mut out[word][16 * group + 8 * half..][..8];
+                // SAFETY: `lanes` holds 8 u32 (32 bytes); unaligned store.
+                unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), *v) };
             }
         }
     }
     out
 }
 
-/// [`philox16_avx2`] with one 16-lane AVX-512 vector per counter word.
+/// [`philox_batch_avx2`] with one 16-lane AVX-512 vector per counter word, two sets of 16
+/// blocks side by side.
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub unsafe fn philox16_avx512(
+pub unsafe fn philox_batch_avx512(
     first_block: u64,
     stream: u64,
     key: [u32; 2],
@@ -100,57 +115,73 @@ pub unsafe fn philox16_avx512(
         let lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64::<32>(odd));
         (hi, lo)
     }
+    const SETS: usize = BLOCKS / 16;
     let m0 = _mm512_set1_epi32(PHILOX_M4X32_0 as i32);
     let m1 = _mm512_set1_epi32(PHILOX_M4X32_1 as i32);
-    let base_lo = _mm512_set1_epi32(first_block as u32 as i32);
-    let lo = _mm512_add_epi32(
-        base_lo,
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-    );
-    // Lanes whose low word wrapped carry one into the high word.
-    let wrapped = _mm512_cmplt_epu32_mask(lo, base_lo);
-    let base_hi = _mm512_set1_epi32((first_block >> 32) as u32 as i32);
-    let hi = _mm512_mask_add_epi32(base_hi, wrapped, base_hi, _mm512_set1_epi32(1));
-    let mut c = [
-        lo,
-        hi,
-        _mm512_set1_epi32(stream as u32 as i32),
-        _mm512_set1_epi32((stream >> 32) as u32 as i32),
-    ];
+    let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let mut ctr = [[_mm512_setzero_si512(); 4]; SETS];
+    for (set, c) in ctr.iter_mut().enumerate() {
+        let base = first_block.wrapping_add(16 * set as u64);
+        let base_lo = _mm512_set1_epi32(base as u32 as i32);
+        let lo = _mm512_add_epi32(base_lo, iota);
+        // Lanes whose low word wrapped carry one into the high word.
+        let wrapped = _mm512_cmplt_epu32_mask(lo, base_lo);
+        let base_hi = _mm512_set1_epi32((base >> 32) as u32 as i32);
+        let hi = _mm512_mask_add_epi32(base_hi, wrapped, base_hi, _mm512_set1_epi32(1));
+        *c = [
+            lo,
+            hi,
+            _mm512_set1_epi32(stream as u32 as i32),
+            _mm512_set1_epi32((stream >> 32) as u32 as i32),
+        ];
+    }
     let mut k = key;
     for round in 0..PHILOX_ROUNDS {
         if round > 0 {
-            k = [k[0].wrapping_add(PHILOX_W32_0), k[1].wrapping_add(PHILOX_W32_1)];
+            k = [
+                k[0].wrapping_add(PHILOX_W32_0),
+                k[1].wrapping_add(PHILOX_W32_1),
+            ];
         }
-        let (hi0, lo0) = mul_wide(c[0], m0);
-        let (hi1, lo1) = mul_wide(c[2], m1);
-        c = [
-            _mm512_xor_si512(_mm512_xor_si512(hi1, c[1]), _mm512_set1_epi32(k[0] as i32)),
-            lo1,
-            _mm512_xor_si512(_mm512_xor_si512(hi0, c[3]), _mm512_set1_epi32(k[1] as i32)),
-            lo0,
-        ];
+        let (k0, k1) = (
+            _mm512_set1_epi32(k[0] as i32),
+            _mm512_set1_epi32(k[1] as i32),
+        );
+        for c in ctr.iter_mut() {
+            let (hi0, lo0) = mul_wide(c[0], m0);
+            let (hi1, lo1) = mul_wide(c[2], m1);
+            *c = [
+                _mm512_xor_si512(_mm512_xor_si512(hi1, c[1]), k0),
+                lo1,
+                _mm512_xor_si512(_mm512_xor_si512(hi0, c[3]), k1),
+                lo0,
+            ];
+        }
     }
     let mut out = [[0u32; BLOCKS]; 4];
-    for (word, v) in c.iter().enumerate() {
-        // SAFETY: `out[word]` holds 16 u32 (64 bytes); unaligned store.
-        unsafe { _mm512_storeu_si512(out[word].as_mut_ptr().cast(), *v) };
+    for (set, c) in ctr.iter().enumerate() {
+        for (word, v) in c.iter().enumerate() {
+            let lanes = &mut out[word][16 * set..][..16];
+            // SAFETY: `lanes` holds 16 u32 (64 bytes); unaligned store.
+            unsafe { _mm512_storeu_si512(lanes.as_mut_ptr().cast(), *v) };
+        }
     }
     out
 }
 
-/// `out[4l + k] = rows[k][l]` for 16 lanes `l` of 4 rows of 32-bit values (`rows` 64 values, row
-/// after row; `out` 64 values): a 4 × 4 transpose per 128-bit half, eight blocks at a time.
+/// `out[4l + k] = rows[k][l]` for the `BATCH` lanes `l` of 4 rows of 32-bit values (`rows`
+/// 4·BATCH values, row after row; `out` 4·BATCH values): a 4 × 4 transpose per 128-bit half,
+/// eight blocks at a time.
 ///
 /// # Safety
-/// The CPU must have AVX2; `rows` must be readable and `out` writable for 64 32-bit values.
+/// The CPU must have AVX2; `rows` must be readable and `out` writable for 4·BATCH 32-bit values.
 #[target_feature(enable = "avx2")]
 pub unsafe fn interleave_avx2(rows: *const f32, out: *mut f32) {
-    for half in 0..2 {
-        // SAFETY: row `k`'s lanes 8·half .. 8·half + 8 and out's 32 values of this half are in
+    for half in 0..BLOCKS / 8 {
+        // SAFETY: row `k`'s lanes 8·half .. 8·half + 8 and out's 32 values of this part are in
         // bounds by the caller's contract.
         unsafe {
-            let row = |k: usize| _mm256_loadu_ps(rows.add(16 * k + 8 * half));
+            let row = |k: usize| _mm256_loadu_ps(rows.add(BLOCKS * k + 8 * half));
             let (a, b, c, d) = (row(0), row(1), row(2), row(3));
             let (ab_lo, ab_hi) = (_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
             let (cd_lo, cd_hi) = (_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));

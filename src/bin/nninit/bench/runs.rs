@@ -8,8 +8,8 @@ use nninit::{Destination, Dtype, Error, FillRequest, GpuContext, Result, Sampler
 use rayon::prelude::*;
 
 use super::cases::{model_tensor_sizes, samplers};
-use super::peer;
 use super::harness::{BenchRow, Case, lock, measure};
+use super::peer;
 use super::report::{BenchReport, ratios, utc_date};
 
 /// Elements of the sizes measured.
