@@ -79,9 +79,15 @@ pub fn ln_unit(u: f32) -> f32 {
 pub fn sin_cos_pi(t: f32) -> (f32, f32) {
     let a = t.abs();
     let reflect = a > 0.5; // sin(πa) = sin(π(1−a)), cos(πa) = −cos(π(1−a))
-    let b = if reflect { 1.0 - a } else { a };
+    // The reduced arguments picked by masks on their bits, so that LLVM cannot move the picks
+    // after the polynomials and evaluate them on every branch (the same values, more work).
+    let pick = |when: bool, then: f32, otherwise: f32| {
+        let mask = u32::from(when).wrapping_neg();
+        f32::from_bits(otherwise.to_bits() ^ ((then.to_bits() ^ otherwise.to_bits()) & mask))
+    };
+    let b = pick(reflect, 1.0 - a, a);
     let swap = b > 0.25; // sin(πb) = cos(π(½−b)), cos(πb) = sin(π(½−b))
-    let c = if swap { 0.5 - b } else { b };
+    let c = pick(swap, 0.5 - b, b);
     let c2 = c * c;
     let sin_c = c * horner(&SIN_PI_COEFFS, c2);
     let cos_c = horner(&COS_PI_COEFFS, c2);
@@ -159,23 +165,29 @@ pub fn probit(p: f32, q: f32) -> f32 {
     let s = w.sqrt();
     let central = w < 4.0;
     let near = s < 4.0;
-    let t = if central {
-        w - 2.0
-    } else if near {
-        s - 3.0
-    } else {
-        s - PROBIT_FAR_CENTRE
-    };
+
     // Horner over the chosen piece, its coefficients picked by selects (as the WGSL does), so
-    // that a loop of probits vectorizes; the same operations as `horner` on that piece.
+    // that a loop of probits vectorizes; the same operations as `horner` on that piece. The
+    // selects are masks on the coefficients' bits: as plain selects, LLVM moves them after the
+    // multiplies and evaluates all three polynomials (the same values, three times the work).
+    let (central_mask, near_mask) = (
+        u32::from(central).wrapping_neg(),
+        u32::from(near).wrapping_neg(),
+    );
+    // `t` as `w − 2`, `s − 3` or `s − 6.65`, picked the same way.
+    let pick = |central_value: f32, near_value: f32, far_value: f32| {
+        let tail = far_value.to_bits() ^ ((near_value.to_bits() ^ far_value.to_bits()) & near_mask);
+        f32::from_bits(tail ^ ((central_value.to_bits() ^ tail) & central_mask))
+    };
+    let t = pick(w - 2.0, s - 3.0, s - PROBIT_FAR_CENTRE);
     let coeff = |k: usize| {
-        f32::from_bits(if central {
-            PROBIT_COEFFS[0][k]
-        } else if near {
-            PROBIT_COEFFS[1][k]
-        } else {
-            PROBIT_COEFFS[2][k]
-        })
+        let [c0, c1, c2] = [
+            PROBIT_COEFFS[0][k],
+            PROBIT_COEFFS[1][k],
+            PROBIT_COEFFS[2][k],
+        ];
+        let tail = c2 ^ ((c1 ^ c2) & near_mask);
+        f32::from_bits(tail ^ ((c0 ^ tail) & central_mask))
     };
     let mut acc = coeff(9);
     for k in (0..9).rev() {

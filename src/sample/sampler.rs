@@ -356,14 +356,17 @@ impl Prepared {
         let k = word >> 8;
         let upper = k >= self.split;
         let [c_lo, c_hi, q_lo, q_hi] = self.q;
-        let (base, base_q, n) = if upper {
-            (c_hi, q_hi, 0x00ff_ffff - k)
-        } else {
-            (c_lo, q_lo, k)
-        };
+        // The tail's parameters picked by a mask on their bits: as plain selects, LLVM moves
+        // them after `probit` and evaluates it for both tails (the same values, twice the work).
+        let upper_mask = u32::from(upper).wrapping_neg();
+        let pick = |lower: u32, upper: u32| lower ^ ((lower ^ upper) & upper_mask);
+        let base = f32::from_bits(pick(c_lo.to_bits(), c_hi.to_bits()));
+        let base_q = f32::from_bits(pick(q_lo.to_bits(), q_hi.to_bits()));
+        let n = pick(k, 0x00ff_ffff - k);
         let offset = n as f32 * self.step;
         let z = probit(base + offset, base_q + offset);
-        if upper { -z } else { z }
+        // −z for the upper tail: its sign bit flipped.
+        f32::from_bits(z.to_bits() ^ (upper_mask & 0x8000_0000))
     }
 
     /// The four elements of block `words` as bits of `dtype` (f32 bits, or 16-bit values
