@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::contract::stream::{CONTRACT_VERSION, StreamId};
 use crate::error::{Error, Result};
-use crate::model::atomic_file::write_atomically;
+use crate::model::atomic_file::{start_writeback, write_atomically};
 use crate::verify::tensor_key;
 
 /// One tensor to write and how it was made.
@@ -67,6 +67,74 @@ pub fn write(
     extra_metadata: &[(String, String)],
     mut data: impl FnMut(usize) -> Result<Vec<u8>>,
 ) -> Result<()> {
+    write_streamed(path, records, extra_metadata, |index, sink| {
+        sink(&data(index)?)
+    })
+}
+
+/// [`write`] with each tensor's bytes given in pieces: `data(i, sink)` is called once per record,
+/// in order, and passes the record's little-endian bytes to `sink` in as many consecutive pieces
+/// as it likes, so no tensor need be whole in memory. A record whose pieces do not add up to its
+/// size is an error, and the file is then not written.
+pub fn write_streamed(
+    path: &Path,
+    records: &[TensorRecord],
+    extra_metadata: &[(String, String)],
+    mut data: impl FnMut(usize, &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    let header_bytes = header(records, extra_metadata)?;
+    let io_error = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    write_atomically(path, |file| {
+        file.write_all(&(header_bytes.len() as u64).to_le_bytes())
+            .map_err(io_error)?;
+        file.write_all(&header_bytes).map_err(io_error)?;
+        let mut unflushed = 0usize;
+        for (index, record) in records.iter().enumerate() {
+            let expected = record.byte_len()?;
+            let mut written = 0u64;
+            data(index, &mut |piece: &[u8]| {
+                written += piece.len() as u64;
+                if written > expected {
+                    return Err(too_many(record, expected));
+                }
+                file.write_all(piece).map_err(io_error)?;
+                unflushed += piece.len();
+                if unflushed >= WRITEBACK_BYTES {
+                    file.flush().map_err(io_error)?;
+                    start_writeback(file.get_ref());
+                    unflushed = 0;
+                }
+                Ok(())
+            })?;
+            if written != expected {
+                return Err(Error::invalid(
+                    "tensor data",
+                    &record.name,
+                    format!("{written} bytes were produced for {expected} expected"),
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Bytes written between two requests to start writeback: the disk writes the file while the
+/// rest is drawn, instead of all of it at the final `fsync`.
+const WRITEBACK_BYTES: usize = 32 << 20;
+
+fn too_many(record: &TensorRecord, expected: u64) -> Error {
+    Error::invalid(
+        "tensor data",
+        &record.name,
+        format!("more than the {expected} bytes expected were produced"),
+    )
+}
+
+/// The JSON header, padded with spaces so that the data starts 8-byte aligned.
+fn header(records: &[TensorRecord], extra_metadata: &[(String, String)]) -> Result<Vec<u8>> {
     let mut metadata: BTreeMap<String, String> = extra_metadata.iter().cloned().collect();
     metadata.insert("nninit.version".into(), env!("CARGO_PKG_VERSION").into());
     metadata.insert("nninit.contract".into(), CONTRACT_VERSION.to_string());
@@ -97,31 +165,6 @@ pub fn write(
     }
     header.insert("__metadata__".into(), json!(metadata));
     let mut header_bytes = serde_json::Value::Object(header).to_string().into_bytes();
-    // The data must start 8-byte aligned: pad the header with spaces.
     header_bytes.resize(header_bytes.len().next_multiple_of(8), b' ');
-    let io_error = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    write_atomically(path, |file| {
-        file.write_all(&(header_bytes.len() as u64).to_le_bytes())
-            .map_err(io_error)?;
-        file.write_all(&header_bytes).map_err(io_error)?;
-        for (index, record) in records.iter().enumerate() {
-            let bytes = data(index)?;
-            if bytes.len() as u64 != record.byte_len()? {
-                return Err(Error::invalid(
-                    "tensor data",
-                    &record.name,
-                    format!(
-                        "{} bytes were produced for {} expected",
-                        bytes.len(),
-                        record.byte_len()?
-                    ),
-                ));
-            }
-            file.write_all(&bytes).map_err(io_error)?;
-        }
-        Ok(())
-    })
+    Ok(header_bytes)
 }

@@ -114,15 +114,18 @@ pub fn run(args: InitArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     println!(
-        "{}: {} tensors, {} parameters, {:.1} MB, drawing {:.2} s on the {}, writing {:.2} s",
+        "{}: {} tensors, {} parameters, {:.1} MB in {:.2} s: drawing {:.2} s on the {} and \
+         writing {:.2} s, side by side",
         out.display(),
         summary.tensors,
         summary.parameters,
         summary.bytes as f64 / 1e6,
+        summary.total_time.as_secs_f64(),
         summary.draw_time.as_secs_f64(),
         if gpu.is_some() { "GPU" } else { "CPU" },
         summary.write_time.as_secs_f64(),
     );
+
     println!(
         "{:<72} {:>8} {:>12} {:>12} {:>12}",
         "scheme", "tensors", "elements", "expected std", "measured std"
