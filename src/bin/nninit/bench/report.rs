@@ -72,6 +72,24 @@ pub fn ratios(rows: &[BenchRow]) -> BTreeMap<String, f64> {
         rate("rand_distr_normal_f32_16M"),
     );
     put(
+        "cpu_uniform_f32_1t_vs_rand_distr",
+        rate("cpu_1t_uniform_f32_16M"),
+        rate("rand_distr_uniform_f32_16M"),
+    );
+    // The truncated normal against the peer's plain normal: rand_distr has no truncated one.
+    put(
+        "cpu_trunc_normal_f32_1t_vs_rand_distr_normal",
+        rate("cpu_1t_trunc_normal_f32_16M"),
+        rate("rand_distr_normal_f32_16M"),
+    );
+    for dist in ["normal", "uniform", "trunc_normal"] {
+        put(
+            &format!("cpu_{dist}_f32_all_threads_vs_1t"),
+            rate(&format!("cpu_all_{dist}_f32_16M")),
+            rate(&format!("cpu_1t_{dist}_f32_16M")),
+        );
+    }
+    put(
         "gpu_normal_f32_vs_cpu_all_threads",
         rate("gpu_normal_f32_16M"),
         rate("cpu_all_normal_f32_16M"),

@@ -24,7 +24,9 @@ const M: u64 = 1 << 20;
 /// wgpu's `clear_buffer`), `gpu_normal_f32_vs_copy` (over a buffer-to-buffer copy of the same
 /// size, bytes written per second: the real-GPU target is ≥ 0.8), `gpu_normal_f32_vs_rand_distr`, `gpu_uniform_f32_vs_rand_distr`,
 /// `cpu_normal_f32_all_threads_vs_rand_distr`, `cpu_uniform_f32_all_threads_vs_rand_distr`,
-/// `cpu_normal_f32_1t_vs_rand_distr`, `gpu_normal_f32_vs_cpu_all_threads`,
+/// `cpu_normal_f32_1t_vs_rand_distr`, `cpu_uniform_f32_1t_vs_rand_distr`,
+/// `cpu_trunc_normal_f32_1t_vs_rand_distr_normal`, `cpu_{dist}_f32_all_threads_vs_1t`,
+/// `gpu_normal_f32_vs_cpu_all_threads`,
 /// `gpu_normal_f32_vs_host_memset` (over the host's all-thread fill bandwidth in bytes),
 /// `gpu_normal_f16_vs_f32` (elements per second), `model_init_vs_single_fill` (time of the
 /// 300-tensor model over one fill of the same total; the target is ≤ 2),
