@@ -254,7 +254,10 @@ pub fn run(
                         let writing = Instant::now();
                         sink(&bytes)?;
                         write_time += writing.elapsed();
-                        let _ = recycle.send(bytes);
+                        // Pieces come back to be drawn into again; whole tensors are freed.
+                        if bytes.capacity() <= PIECE_BYTES {
+                            let _ = recycle.send(bytes);
+                        }
                     }
                     Ok(Ok(Piece::End)) => break,
                     Ok(Err(error)) => return Err(error),
@@ -309,8 +312,10 @@ pub fn run(
 /// same disk): 1 MiB blocks 3.7 GB/s, 64 MiB blocks 0.63 GB/s.
 const PIECE_BYTES: usize = 1 << 20;
 
-/// Pieces queued between the drawing thread and the writer.
-const PIECES_IN_FLIGHT: usize = 3;
+/// Pieces queued between the drawing thread and the writer: none, so the drawing thread works
+/// on the next piece while the writer writes the last one, and no more is held. A GPU piece is a
+/// whole tensor (up to 154 MB for GPT-2), so any queue would add tensors to the peak memory.
+const PIECES_IN_FLIGHT: usize = 0;
 
 /// What the drawing thread hands the writer: the next bytes of the current tensor, or its end.
 enum Piece {
