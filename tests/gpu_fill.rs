@@ -350,3 +350,43 @@ fn invalid_requests_are_errors_naming_the_parameter() {
     let after: Vec<u32> = gpu.read_buffer(&buffer, 0, 64).unwrap();
     assert!(after.iter().all(|&w| w == common::POISON), "{after:x?}");
 }
+
+/// The index fill (the stores' ceiling `nninit bench` measures random fills against) writes each
+/// element's own index, through the whole-block kernel and through element-wise edges at an
+/// unaligned range and offset, and nothing outside the range.
+#[test]
+fn index_fill_writes_each_elements_index_and_nothing_else() {
+    let gpu = common::gpu();
+    for (range, byte_offset) in [(0..(1u64 << 20), 0u64), (13..100_013, 20), (7..8, 4)] {
+        let n = range.end - range.start;
+        let bytes = byte_offset + 4 * n + 64;
+        let buffer = common::poisoned_buffer(gpu, bytes);
+        let mut encoder = gpu.device().create_command_encoder(&Default::default());
+        gpu.kernels()
+            .record_index_fill(
+                gpu.device(),
+                &mut encoder,
+                Destination {
+                    buffer: &buffer,
+                    byte_offset,
+                },
+                range.clone(),
+            )
+            .unwrap();
+        gpu.queue().submit([encoder.finish()]);
+        let words: Vec<u32> = gpu.read_buffer(&buffer, 0, bytes).unwrap();
+        let first = (byte_offset / 4) as usize;
+        for (k, &word) in words.iter().enumerate() {
+            if (first..first + n as usize).contains(&k) {
+                let index = range.start + (k - first) as u64;
+                assert_eq!(f32::from_bits(word), index as f32, "element {index}");
+            } else {
+                assert_eq!(
+                    word,
+                    common::POISON,
+                    "word {k} outside the fill was written"
+                );
+            }
+        }
+    }
+}

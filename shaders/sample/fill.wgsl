@@ -123,8 +123,19 @@ fn block_values(words: vec4<u32>) -> vec4<f32> {
         case 1u: { return uniform_block(words); }
         case 2u: { return normal_block(words); }
         case 4u: { return trunc_normal_block(words); }
+        case 5u: { return vec4<f32>(words); }
         default: { return vec4<f32>(params.p.x); }
     }
+}
+
+// The words of block j of the window: Philox of its counter, or for the index fill (DIST 5, the
+// stores' ceiling, no randomness) the tensor indices of its four elements (mod 2^32).
+fn block_words(j: u32) -> vec4<u32> {
+    if DIST == 5u {
+        let first = 4u * (params.first_block.x + j);
+        return vec4<u32>(first, first + 1u, first + 2u, first + 3u);
+    }
+    return philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key);
 }
 
 fn block_bits(words: vec4<u32>) -> vec4<u32> {
@@ -197,17 +208,14 @@ fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         // Blocks j and j + 1 (j even; the window holds whole pairs): independent work for the
         // CPU or GPU to overlap, and one store.
         for (var j = span * group.x + 2u * local_id; j < last; j += 2u * WORKGROUP_SIZE) {
-            let bits = block_bits(
-                philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key));
-            let bits2 = block_bits(
-                philox4x32_10(vec4<u32>(add_u64(params.first_block, j + 1u), params.stream), params.key));
+            let bits = block_bits(block_words(j));
+            let bits2 = block_bits(block_words(j + 1u));
             store_pair((params.dst_offset >> 3u) + (j >> 1u), bits, bits2);
         }
         return;
     }
     for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
-        let block = add_u64(params.first_block, j);
-        let bits = block_bits(philox4x32_10(vec4<u32>(block, params.stream), params.key));
+        let bits = block_bits(block_words(j));
         let start = 4u * j;
         // Lanes outside the window are skipped.
         for (var lane = 0u; lane < 4u; lane++) {
@@ -233,10 +241,8 @@ fn fill16(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_ind
     let last = min(span * (group.x + 1u), n_blocks);
     if WHOLE_BLOCKS {
         for (var j = span * group.x + 2u * local_id; j < last; j += 2u * WORKGROUP_SIZE) {
-            let h = half_bits(block_values(
-                philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key)));
-            let h2 = half_bits(block_values(
-                philox4x32_10(vec4<u32>(add_u64(params.first_block, j + 1u), params.stream), params.key)));
+            let h = half_bits(block_values(block_words(j)));
+            let h2 = half_bits(block_values(block_words(j + 1u)));
             store_pair16((params.dst_offset >> 3u) + (j >> 1u),
                 vec2<u32>(h.x | (h.y << 16u), h.z | (h.w << 16u)),
                 vec2<u32>(h2.x | (h2.y << 16u), h2.z | (h2.w << 16u)));
@@ -244,8 +250,7 @@ fn fill16(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_ind
         return;
     }
     for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
-        let block = add_u64(params.first_block, j);
-        let halves = half_bits(block_values(philox4x32_10(vec4<u32>(block, params.stream), params.key)));
+        let halves = half_bits(block_values(block_words(j)));
         let start = 4u * j;
         var lane = 0u;
         while lane < 4u {

@@ -319,6 +319,15 @@ impl Prepared {
         }
     }
 
+    /// Not a sampler: every element set to its own index as an f32 (exact below 2^24), with the
+    /// store pattern of a random fill — the fill kernels' ceiling, for `nninit bench`. GPU only.
+    pub(crate) fn index() -> Self {
+        Self {
+            dist: KernelDist::Index,
+            ..Self::words()
+        }
+    }
+
     /// Whether this is the truncated normal.
     pub(crate) fn is_trunc_normal(&self) -> bool {
         self.dist == KernelDist::TruncNormal
@@ -346,7 +355,8 @@ impl Prepared {
             KernelDist::TruncNormal => {
                 words.map(|w| (p0 + p1 * self.trunc_normal_z(w)).clamp(p2, p3))
             }
-            KernelDist::Constant | KernelDist::Words => [p0; 4],
+            // Words and Index are the GPU kernels' own; the CPU never draws them as values.
+            KernelDist::Constant | KernelDist::Words | KernelDist::Index => [p0; 4],
         }
     }
 
@@ -424,7 +434,7 @@ impl Prepared {
                     }
                 }
             }
-            KernelDist::Constant | KernelDist::Words => z = [[p0; BATCH]; 4],
+            KernelDist::Constant | KernelDist::Words | KernelDist::Index => z = [[p0; BATCH]; 4],
         }
         z
     }
@@ -446,4 +456,5 @@ pub(crate) enum KernelDist {
     Normal = 2,
     Constant = 3,
     TruncNormal = 4,
+    Index = 5,
 }

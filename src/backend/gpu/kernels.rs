@@ -120,7 +120,7 @@ pub struct FillKernels {
     pipeline_layout16: wgpu::PipelineLayout,
     /// Entry point `fill`, `[element by element, WHOLE_BLOCKS]`, then indexed by
     /// `KernelDist as usize`.
-    pipelines: [[OnceLock<wgpu::ComputePipeline>; 5]; 2],
+    pipelines: [[OnceLock<wgpu::ComputePipeline>; 6]; 2],
     /// Entry point `fill16`, `[element by element, WHOLE_BLOCKS]`, `[f16, bf16]`, then indexed as
     /// `DISTS16`.
     pipelines16: [[[OnceLock<wgpu::ComputePipeline>; 4]; 2]; 2],
@@ -345,6 +345,31 @@ impl FillKernels {
             encoder,
             dst,
             &Prepared::words(),
+            Dtype::F32,
+            stream,
+            elements,
+        )
+    }
+
+    /// Records into `encoder` an *index fill* of elements `elements` into `dst` as f32: element
+    /// `i` becomes `(i mod 2^32) as f32` (exact below 2^24), through the same windows, loops and stores as a
+    /// random fill, with no random number drawn. Not an initialization: the ceiling a random
+    /// fill is measured against on an adapter whose cost is in its stores (`nninit bench`'s
+    /// `gpu_index_f32_*` rows; on llvmpipe a store of values that differ per lane costs more than
+    /// a constant one).
+    pub fn record_index_fill(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        dst: Destination<'_>,
+        elements: Range<u64>,
+    ) -> Result<()> {
+        let stream = StreamId::new(0, 0);
+        self.record(
+            device,
+            encoder,
+            dst,
+            &Prepared::index(),
             Dtype::F32,
             stream,
             elements,

@@ -14,7 +14,8 @@ pub struct BenchRow {
     /// `gpu`, `cpu_1t` (CPU reference on one thread), `cpu_all` (all threads), `rand_distr`
     /// (the peer, one thread), `host_1t`/`host_all` (memory fill) or `model`.
     pub device: String,
-    /// `uniform`, `normal`, `trunc_normal`, `constant`, `clear` (wgpu `clear_buffer`), `copy`
+    /// `uniform`, `normal`, `trunc_normal`, `constant`, `index` (each element its index), `clear`
+    /// (wgpu `clear_buffer`), `copy`
     /// (`copy_buffer_to_buffer`), `memset`.
     pub dist: String,
     /// `f32`, `f16` or `bf16`.

@@ -44,6 +44,13 @@ pub fn ratios(rows: &[BenchRow]) -> BTreeMap<String, f64> {
             rate("gpu_constant_f32_16M"),
         );
     }
+    for dist in ["normal", "uniform"] {
+        put(
+            &format!("gpu_{dist}_f32_vs_index"),
+            rate(&format!("gpu_{dist}_f32_16M")),
+            rate("gpu_index_f32_16M"),
+        );
+    }
     put(
         "gpu_normal_f32_vs_copy",
         rate("gpu_normal_f32_16M"),

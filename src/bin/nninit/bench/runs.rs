@@ -20,7 +20,8 @@ const M: u64 = 1 << 20;
 ///
 /// Ratios (all at 16M elements, f32, from medians):
 /// `gpu_normal_f32_vs_constant`, `gpu_uniform_f32_vs_constant`, `gpu_trunc_normal_f32_vs_constant`
-/// (GPU fill over the adapter's constant fill), `gpu_constant_f32_vs_clear` (constant kernel over
+/// (GPU fill over the adapter's constant fill), `gpu_normal_f32_vs_index`, `gpu_uniform_f32_vs_index`
+/// (over the index fill: the same stores, no random numbers), `gpu_constant_f32_vs_clear` (constant kernel over
 /// wgpu's `clear_buffer`), `gpu_normal_f32_vs_copy` (over a buffer-to-buffer copy of the same
 /// size, bytes written per second: the real-GPU target is ≥ 0.8), `gpu_normal_f32_vs_rand_distr`, `gpu_uniform_f32_vs_rand_distr`,
 /// `cpu_normal_f32_all_threads_vs_rand_distr`, `cpu_uniform_f32_all_threads_vs_rand_distr`,
@@ -150,6 +151,27 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
             ));
         }
     }
+    // The index fill: every element its own index, the stores of a random fill without the
+    // random numbers — the ceiling of a random fill where lane-varying stores cost more than
+    // constant ones (llvmpipe).
+    cases.push(Case::new(
+        format!("gpu_index_f32_{label}"),
+        "gpu",
+        "index",
+        Dtype::F32,
+        n,
+        move || {
+            let mut encoder = gpu.device().create_command_encoder(&Default::default());
+            let dst = Destination {
+                buffer,
+                byte_offset: 0,
+            };
+            gpu.kernels()
+                .record_index_fill(gpu.device(), &mut encoder, dst, 0..n)?;
+            gpu.queue().submit([encoder.finish()]);
+            wait(gpu)
+        },
+    ));
     // wgpu's clear_buffer (vkCmdFillBuffer on Vulkan): the adapter's own memory fill.
     cases.push(Case::new(
         format!("gpu_clear_f32_{label}"),
