@@ -72,7 +72,7 @@ pub fn write(
     })
 }
 
-/// [`write`] with each tensor's bytes given in pieces: `data(i, sink)` is called once per record,
+/// [`write()`] with each tensor's bytes given in pieces: `data(i, sink)` is called once per record,
 /// in order, and passes the record's little-endian bytes to `sink` in as many consecutive pieces
 /// as it likes, so no tensor need be whole in memory. A record whose pieces do not add up to its
 /// size is an error, and the file is then not written.
