@@ -12,9 +12,9 @@ use std::time::Instant;
 mod peer;
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map_or(1 << 24, |a| a.parse().expect("ELEMENTS: a positive integer"));
+    let n: usize = std::env::args().nth(1).map_or(1 << 24, |a| {
+        a.parse().expect("ELEMENTS: a positive integer")
+    });
     for (dist, seed, fill) in [
         ("normal", 0, peer::normal as fn(&mut _, &mut [f32])),
         ("uniform", 1, peer::uniform),

@@ -240,8 +240,9 @@ pub fn run(
     }
     let start = Instant::now();
     let mut write_time = Duration::ZERO;
-    // One thread draws, tensor after tensor, piece after piece; this one writes. The queue
-    // between them is bounded and its buffers come back to be drawn into again.
+    // One thread draws, tensor after tensor, piece after piece; this one writes. They hand each
+    // piece over directly (no queue), and the writer sends 1 MiB buffers back to be drawn into
+    // again.
     let (pieces, received) = mpsc::sync_channel::<Result<Piece>>(PIECES_IN_FLIGHT);
     let (recycle, free) = mpsc::channel::<Vec<u8>>();
     let planned = &planned;
