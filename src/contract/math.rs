@@ -161,7 +161,7 @@ const PROBIT_FAR_CENTRE: f32 = f32::from_bits(0x40d4_cccd);
 /// `docs/trunc_normal.md`.
 #[inline(always)]
 pub fn probit(p: f32, q: f32) -> f32 {
-    let w = -ln_unit((4.0 * p) * (1.0 - p));
+    let w = probit_w(p);
     let s = w.sqrt();
     let central = w < 4.0;
     let near = s < 4.0;
@@ -195,6 +195,22 @@ pub fn probit(p: f32, q: f32) -> f32 {
     }
     let factor = if central { 2.0 * q } else { -1.0 };
     factor * acc
+}
+
+/// Giles' variable of [`probit`], `w = −ln(4p(1 − p))`, as `probit` computes it: `w < 4` is its
+/// central piece.
+#[inline(always)]
+pub fn probit_w(p: f32) -> f32 {
+    -ln_unit((4.0 * p) * (1.0 - p))
+}
+
+/// [`probit`] where `w` is known to be below 4: the central piece alone, with the same operations
+/// in the same order, so the same value as `probit` there (`tests/trunc_normal.rs` and the GPU
+/// comparisons check it), without the picks among the three pieces.
+#[inline(always)]
+pub fn probit_central(p: f32, q: f32) -> f32 {
+    let t = probit_w(p) - 2.0;
+    (2.0 * q) * horner(&PROBIT_COEFFS[0], t)
 }
 
 // ---------------------------------------------------------------------------------------------

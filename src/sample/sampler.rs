@@ -5,7 +5,9 @@
 //! value rounded to nearest-even.
 
 use crate::contract::dtype::Dtype;
-use crate::contract::math::{ln_unit, normal_cdf, normal_sf, probit, sin_cos_pi};
+use crate::contract::math::{
+    ln_unit, normal_cdf, normal_sf, probit, probit_central, probit_w, sin_cos_pi,
+};
 use crate::contract::stream::{signed_unit, unit_open_closed};
 use crate::error::{Error, Result};
 
@@ -363,6 +365,13 @@ impl Prepared {
     /// The standard-units `z` of a truncated-normal word; see [`Sampler::TruncNormal`].
     #[inline(always)]
     pub fn trunc_normal_z(&self, word: u32) -> f32 {
+        self.trunc_normal_z_by(word, probit)
+    }
+
+    /// [`Prepared::trunc_normal_z`] with `quantile` as the normal quantile (`probit`, or
+    /// `probit_central` where every probability is known to fall in its central piece).
+    #[inline(always)]
+    fn trunc_normal_z_by(&self, word: u32, quantile: impl Fn(f32, f32) -> f32) -> f32 {
         let k = word >> 8;
         let upper = k >= self.split;
         let [c_lo, c_hi, q_lo, q_hi] = self.q;
@@ -374,7 +383,7 @@ impl Prepared {
         let base_q = f32::from_bits(pick(q_lo.to_bits(), q_hi.to_bits()));
         let n = pick(k, 0x00ff_ffff - k);
         let offset = n as f32 * self.step;
-        let z = probit(base + offset, base_q + offset);
+        let z = quantile(base + offset, base_q + offset);
         // −z for the upper tail: its sign bit flipped.
         f32::from_bits(z.to_bits() ^ (upper_mask & 0x8000_0000))
     }
@@ -428,15 +437,40 @@ impl Prepared {
                 }
             }
             KernelDist::TruncNormal => {
-                for k in 0..4 {
-                    for l in 0..BATCH {
-                        z[k][l] = clamp(p0 + p1 * self.trunc_normal_z(words[k][l]));
-                    }
+                // The probabilities `probit` sees are at least the tails' values at k = 0 (q[0],
+                // q[1]) and at most a little above ½. Where both give w well below 4 (bounds
+                // nearer than about ±2.6σ), every element is in the central piece, and the picks
+                // among the pieces can go (the margin 3.9 covers rounding in `ln_unit`).
+                let central = probit_w(self.q[0]) < 3.9 && probit_w(self.q[1]) < 3.9;
+                if central {
+                    self.trunc_rows(words, &mut z, clamp, probit_central);
+                } else {
+                    self.trunc_rows(words, &mut z, clamp, probit);
                 }
             }
             KernelDist::Constant | KernelDist::Words | KernelDist::Index => z = [[p0; BATCH]; 4],
         }
         z
+    }
+}
+
+impl Prepared {
+    /// The truncated normal's rows of [`Prepared::batch_values`], with `quantile` as the normal
+    /// quantile and `clamp` to the bounds.
+    #[inline(always)]
+    fn trunc_rows(
+        &self,
+        words: &[[u32; BATCH]; 4],
+        z: &mut [[f32; BATCH]; 4],
+        clamp: impl Fn(f32) -> f32,
+        quantile: impl Fn(f32, f32) -> f32 + Copy,
+    ) {
+        let [p0, p1, ..] = self.p;
+        for k in 0..4 {
+            for l in 0..BATCH {
+                z[k][l] = clamp(p0 + p1 * self.trunc_normal_z_by(words[k][l], quantile));
+            }
+        }
     }
 }
 
