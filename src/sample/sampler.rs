@@ -443,9 +443,9 @@ impl Prepared {
                 // among the pieces can go (the margin 3.9 covers rounding in `ln_unit`).
                 let central = probit_w(self.q[0]) < 3.9 && probit_w(self.q[1]) < 3.9;
                 if central {
-                    self.trunc_rows(words, &mut z, clamp, probit_central);
+                    self.trunc_rows(words, &mut z, probit_central);
                 } else {
-                    self.trunc_rows(words, &mut z, clamp, probit);
+                    self.trunc_rows(words, &mut z, probit);
                 }
             }
             KernelDist::Constant | KernelDist::Words | KernelDist::Index => z = [[p0; BATCH]; 4],
@@ -456,19 +456,21 @@ impl Prepared {
 
 impl Prepared {
     /// The truncated normal's rows of [`Prepared::batch_values`], with `quantile` as the normal
-    /// quantile and `clamp` to the bounds.
+    /// quantile.
     #[inline(always)]
     fn trunc_rows(
         &self,
         words: &[[u32; BATCH]; 4],
         z: &mut [[f32; BATCH]; 4],
-        clamp: impl Fn(f32) -> f32,
         quantile: impl Fn(f32, f32) -> f32 + Copy,
     ) {
-        let [p0, p1, ..] = self.p;
+        let [p0, p1, p2, p3] = self.p;
         for k in 0..4 {
             for l in 0..BATCH {
-                z[k][l] = clamp(p0 + p1 * self.trunc_normal_z_by(words[k][l], quantile));
+                // `clamp` as in `batch_values`.
+                let x = p0 + p1 * self.trunc_normal_z_by(words[k][l], quantile);
+                let x = if x < p2 { p2 } else { x };
+                z[k][l] = if x > p3 { p3 } else { x };
             }
         }
     }
