@@ -1,13 +1,15 @@
 //! The CPU reference fills: the same contract as the GPU kernels, on all cores (rayon).
 //! Element `first + k` of the tensor lands in `out[k]`; each element depends only on its index.
 //!
-//! The work is done 16 blocks at a time in structure-of-arrays form
-//! ([`philox4x32_10_lanes`], `Prepared::batch_values`): the same operations as the scalar
-//! definitions ([`Prepared::block_values`], [`crate::contract::philox::philox4x32_10`]) lane by lane, so
-//! the same bits, but in loops LLVM vectorizes. On x86-64 the loops are compiled a second and a
-//! third time for AVX2 and AVX-512 and picked at run time (`is_x86_feature_detected!`, and
-//! AVX-512 only where it measured faster); Rust never contracts `a * b + c` into a fused
-//! multiply-add, whatever the target features.
+//! The work is done `BATCH` (32) blocks at a time in structure-of-arrays form: Philox of the
+//! batch (in AVX-512 or AVX2 registers on x86-64, `philox_x86.rs`; elsewhere
+//! [`philox4x32_10_lanes`]), `Prepared::batch_values`, and a transpose back to element order —
+//! the same operations as the scalar definitions ([`Prepared::block_values`],
+//! [`crate::contract::philox::philox4x32_10`]) lane by lane, so the same bits, in loops LLVM
+//! vectorizes. On x86-64 the transforms are compiled a second and a third time for AVX2 and
+//! AVX-512 and picked at run time (`is_x86_feature_detected!`, AVX-512 only where it measured
+//! faster); Rust never contracts `a * b + c` into a fused multiply-add, whatever the target
+//! features.
 
 use rayon::prelude::*;
 
@@ -33,9 +35,11 @@ trait BatchKernel: Sync {
     type Out: Copy + Send + Default;
     /// Elements `4·first_block ..` `4·(first_block + BATCH)` into `out`, in order.
     fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [Self::Out; BATCH_ELEMENTS]);
-    /// Whether the AVX-512 build is faster than the AVX2 one. Measured on an AMD EPYC (Zen 4,
-    /// 2026-11-29, 16M f32, one thread): truncated normal 165 vs 121 M/s, normal 481 vs 485,
-    /// uniform 446 vs 601.
+    /// Whether the AVX-512 build of the transforms is faster than the AVX2 one (the Philox is
+    /// AVX-512 either way where the CPU has it). Measured on an AMD EPYC (Zen 4, 16M f32, one
+    /// thread): 2026-11-29 truncated normal 165 vs 121 M/s, normal 481 vs 485, uniform 446 vs
+    /// 601; 2026-12-02 with the register Philox, normal 475 vs 502, uniform 1029 vs 1015,
+    /// truncated normal 177 vs 177.
     fn prefers_avx512(&self) -> bool {
         false
     }
@@ -109,7 +113,7 @@ struct Avx512Philox;
 impl PhiloxBatch for Avx512Philox {
     #[inline(always)]
     fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
-        // SAFETY: `fill_chunk` uses this type only where `is_x86_feature_detected!("avx512f")`.
+        // SAFETY: `fill_chunk` uses this type only where the CPU has AVX-512F and AVX2.
         unsafe { philox_x86::philox_batch_avx512(first_block, stream.stream, key(stream.seed)) }
     }
 
@@ -249,11 +253,13 @@ fn run<K: BatchKernel>(kernel: &K, first: u64, out: &mut [K::Out]) {
 fn fill_chunk<K: BatchKernel>(kernel: &K, start: u64, out: &mut [K::Out]) {
     #[cfg(target_arch = "x86_64")]
     {
-        let avx512 = std::is_x86_feature_detected!("avx512f")
+        let avx2 = std::is_x86_feature_detected!("avx2");
+        // With AVX2 as well: the AVX-512 Philox shares the AVX2 transpose.
+        let avx512 = avx2
+            && std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512dq")
             && std::is_x86_feature_detected!("avx512vl")
             && std::is_x86_feature_detected!("avx512bw");
-        let avx2 = std::is_x86_feature_detected!("avx2");
         // SAFETY (each arm): the CPU has the features the function is compiled for and the
         // Philox it names, checked just above.
         match (avx512, avx2) {
