@@ -357,6 +357,10 @@ fn draw_pieces(
                     Backend::Cpu,
                 ) => {
                     let per_piece = (PIECE_BYTES / dtype.size_bytes()) as u64;
+                    if tensor.range.0 == tensor.range.1 {
+                        // No piece at all: the tensor still counts in its scheme's summary.
+                        stats.add(tensor, plan, dtype, &mut [], tensor.range);
+                    }
                     let mut first = tensor.range.0;
                     while first < tensor.range.1 {
                         let last = tensor.range.1.min(first + per_piece);
