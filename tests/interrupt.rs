@@ -21,7 +21,7 @@ fn entries(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Starts `nninit init --model gpt2 --device cpu` (650 MB, several seconds) writing into `dir`
+/// Starts `nninit init --model gpt2 --device cpu` (650 MB, about a second) writing into `dir`
 /// and waits until its temporary file exists and has data: the write is under way.
 fn start_init(dir: &Path) -> (Child, PathBuf) {
     let out = dir.join("gpt2.safetensors");
@@ -51,7 +51,8 @@ fn start_init(dir: &Path) -> (Child, PathBuf) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Well inside the write (the whole run takes about a second on 2 cores).
+    std::thread::sleep(Duration::from_millis(100));
     assert!(!out.exists(), "the write finished before the signal");
     (child, out)
 }
