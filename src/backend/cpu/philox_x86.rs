@@ -4,8 +4,10 @@
 //! LLVM does not find on its own from the portable loop.
 //!
 //! Each 32×32 → 64-bit product is one `vpmuludq` on the even lanes and one on the odd lanes
-//! shifted down; the high and low halves are then put back in place with a shift and a
-//! 32-bit blend each, instead of widening every lane to 64 bits and packing the results again.
+//! shifted down; the high and low halves are then put back in place (AVX2: a shift and a 32-bit
+//! blend each; AVX-512: one two-source permute each), instead of widening every lane to 64 bits
+//! and packing the results again. The round keys come from the contract's own
+//! `philox4x32_bumpkey`.
 //! The counters are built in registers (block `first + l` in lane `l`, with the carry into the
 //! counter's second word) rather than inserted lane by lane. Two independent sets of vectors
 //! go through the rounds side by side, so that one set's multiplies run while the other waits
@@ -13,9 +15,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::contract::philox::{
-    PHILOX_M4X32_0, PHILOX_M4X32_1, PHILOX_ROUNDS, PHILOX_W32_0, PHILOX_W32_1,
-};
+use crate::contract::philox::{PHILOX_M4X32_0, PHILOX_M4X32_1, PHILOX_ROUNDS, philox4x32_bumpkey};
 use crate::sample::sampler::BATCH;
 
 /// Blocks per call: the CPU backend's batch.
@@ -64,10 +64,7 @@ pub unsafe fn philox_batch_avx2(
         let mut k = key;
         for round in 0..PHILOX_ROUNDS {
             if round > 0 {
-                k = [
-                    k[0].wrapping_add(PHILOX_W32_0),
-                    k[1].wrapping_add(PHILOX_W32_1),
-                ];
+                k = philox4x32_bumpkey(k);
             }
             let (k0, k1) = (
                 _mm256_set1_epi32(k[0] as i32),
@@ -148,10 +145,7 @@ pub unsafe fn philox_batch_avx512(
     let mut k = key;
     for round in 0..PHILOX_ROUNDS {
         if round > 0 {
-            k = [
-                k[0].wrapping_add(PHILOX_W32_0),
-                k[1].wrapping_add(PHILOX_W32_1),
-            ];
+            k = philox4x32_bumpkey(k);
         }
         let (k0, k1) = (
             _mm512_set1_epi32(k[0] as i32),
