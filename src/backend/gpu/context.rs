@@ -62,14 +62,17 @@ pub struct GpuContext {
 impl GpuContext {
     /// Opens the adapter chosen by [`request_adapter`] with its own limits.
     pub fn new() -> Result<Self> {
-        pollster::block_on(async {
-            let adapter = request_adapter().await?;
-            let (device, queue) = request_device(&adapter).await?;
-            let context = Self::from_device(adapter.get_info(), device, queue);
-            // Compiling the kernels failed: say so now rather than at the first call.
-            context.check_device("kernel compilation")?;
-            Ok(context)
-        })
+        Self::from_adapter(&pollster::block_on(request_adapter())?)
+    }
+
+    /// Opens `adapter` (for instance one from [`request_adapter`] whose info the caller has
+    /// looked at) with its own limits, as [`GpuContext::new`] does.
+    pub fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self> {
+        let (device, queue) = pollster::block_on(request_device(adapter))?;
+        let context = Self::from_device(adapter.get_info(), device, queue);
+        // Compiling the kernels failed: say so now rather than at the first call.
+        context.check_device("kernel compilation")?;
+        Ok(context)
     }
 
     /// Wraps a device the caller already has. The handle takes over the device's

@@ -50,13 +50,13 @@ fn auto() -> Result<(Option<GpuContext>, String)> {
             "named by WGPU_ADAPTER_NAME".into(),
         ));
     }
-    let info = match pollster::block_on(request_adapter()) {
-        Ok(adapter) => adapter.get_info(),
-        Err(_) => return Ok((None, "no GPU adapter found".into())),
+    let Ok(adapter) = pollster::block_on(request_adapter()) else {
+        return Ok((None, "no GPU adapter found".into()));
     };
+    let info = adapter.get_info();
     if is_hardware(&info) {
         let why = format!("a hardware adapter, {:?}", info.device_type);
-        Ok((Some(GpuContext::new()?), why))
+        Ok((Some(GpuContext::from_adapter(&adapter)?), why))
     } else {
         let why = format!(
             "wgpu's adapter, {}, is a software rasterizer; --device gpu uses it anyway",
