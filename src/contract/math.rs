@@ -58,6 +58,21 @@ fn horner<const N: usize>(coeffs: &[u32; N], x: f32) -> f32 {
         })
 }
 
+/// `if when { then } else { otherwise }` on 32-bit patterns, as a mask on the bits. LLVM keeps
+/// such a pick where it stands; a plain select it may move after the arithmetic that follows and
+/// evaluate that arithmetic on both sides (the same values, several times the work), which it
+/// did to `sin_cos_pi`'s reductions, `probit`'s pieces and the truncated normal's tails.
+#[inline(always)]
+pub fn pick_bits(when: bool, then: u32, otherwise: u32) -> u32 {
+    otherwise ^ ((then ^ otherwise) & u32::from(when).wrapping_neg())
+}
+
+/// [`pick_bits`] on f32 values.
+#[inline(always)]
+pub fn pick_f32(when: bool, then: f32, otherwise: f32) -> f32 {
+    f32::from_bits(pick_bits(when, then.to_bits(), otherwise.to_bits()))
+}
+
 /// Natural logarithm of a positive normal f32 (the samplers pass values in (0, 1]). Splits
 /// `u = 2^e·f` with `f` in [√½, √2) by bit manipulation, so `x = f − 1` is exact and the result
 /// `e·ln 2 + x·P(x)` keeps full relative accuracy next to 1.
@@ -79,15 +94,10 @@ pub fn ln_unit(u: f32) -> f32 {
 pub fn sin_cos_pi(t: f32) -> (f32, f32) {
     let a = t.abs();
     let reflect = a > 0.5; // sin(πa) = sin(π(1−a)), cos(πa) = −cos(π(1−a))
-    // The reduced arguments picked by masks on their bits, so that LLVM cannot move the picks
-    // after the polynomials and evaluate them on every branch (the same values, more work).
-    let pick = |when: bool, then: f32, otherwise: f32| {
-        let mask = u32::from(when).wrapping_neg();
-        f32::from_bits(otherwise.to_bits() ^ ((then.to_bits() ^ otherwise.to_bits()) & mask))
-    };
-    let b = pick(reflect, 1.0 - a, a);
+    // The reduced arguments picked by masks, before the polynomials ([`pick_f32`]).
+    let b = pick_f32(reflect, 1.0 - a, a);
     let swap = b > 0.25; // sin(πb) = cos(π(½−b)), cos(πb) = sin(π(½−b))
-    let c = pick(swap, 0.5 - b, b);
+    let c = pick_f32(swap, 0.5 - b, b);
     let c2 = c * c;
     let sin_c = c * horner(&SIN_PI_COEFFS, c2);
     let cos_c = horner(&COS_PI_COEFFS, c2);
@@ -167,27 +177,20 @@ pub fn probit(p: f32, q: f32) -> f32 {
     let near = s < 4.0;
 
     // Horner over the chosen piece, its coefficients picked by selects (as the WGSL does), so
-    // that a loop of probits vectorizes; the same operations as `horner` on that piece. The
-    // selects are masks on the coefficients' bits: as plain selects, LLVM moves them after the
-    // multiplies and evaluates all three polynomials (the same values, three times the work).
-    let (central_mask, near_mask) = (
-        u32::from(central).wrapping_neg(),
-        u32::from(near).wrapping_neg(),
-    );
-    // `t` as `w − 2`, `s − 3` or `s − 6.65`, picked the same way.
+    // that a loop of probits vectorizes; the same operations as `horner` on that piece. The picks
+    // are masks on the bits ([`pick_f32`]), so the polynomial is evaluated once, not per piece.
     let pick = |central_value: f32, near_value: f32, far_value: f32| {
-        let tail = far_value.to_bits() ^ ((near_value.to_bits() ^ far_value.to_bits()) & near_mask);
-        f32::from_bits(tail ^ ((central_value.to_bits() ^ tail) & central_mask))
+        pick_f32(
+            central,
+            central_value,
+            pick_f32(near, near_value, far_value),
+        )
     };
+    // `t` as `w − 2`, `s − 3` or `s − 6.65`.
     let t = pick(w - 2.0, s - 3.0, s - PROBIT_FAR_CENTRE);
     let coeff = |k: usize| {
-        let [c0, c1, c2] = [
-            PROBIT_COEFFS[0][k],
-            PROBIT_COEFFS[1][k],
-            PROBIT_COEFFS[2][k],
-        ];
-        let tail = c2 ^ ((c1 ^ c2) & near_mask);
-        f32::from_bits(tail ^ ((c0 ^ tail) & central_mask))
+        let [c0, c1, c2] = PROBIT_COEFFS.map(|piece| f32::from_bits(piece[k]));
+        pick(c0, c1, c2)
     };
     let mut acc = coeff(9);
     for k in (0..9).rev() {

@@ -6,7 +6,8 @@
 
 use crate::contract::dtype::Dtype;
 use crate::contract::math::{
-    ln_unit, normal_cdf, normal_sf, probit, probit_central, probit_w, sin_cos_pi,
+    ln_unit, normal_cdf, normal_sf, pick_bits, pick_f32, probit, probit_central, probit_w,
+    sin_cos_pi,
 };
 use crate::contract::stream::{signed_unit, unit_open_closed};
 use crate::error::{Error, Result};
@@ -375,17 +376,15 @@ impl Prepared {
         let k = word >> 8;
         let upper = k >= self.split;
         let [c_lo, c_hi, q_lo, q_hi] = self.q;
-        // The tail's parameters picked by a mask on their bits: as plain selects, LLVM moves
-        // them after `probit` and evaluates it for both tails (the same values, twice the work).
-        let upper_mask = u32::from(upper).wrapping_neg();
-        let pick = |lower: u32, upper: u32| lower ^ ((lower ^ upper) & upper_mask);
-        let base = f32::from_bits(pick(c_lo.to_bits(), c_hi.to_bits()));
-        let base_q = f32::from_bits(pick(q_lo.to_bits(), q_hi.to_bits()));
-        let n = pick(k, 0x00ff_ffff - k);
+        // The tail's parameters picked by masks, before the quantile ([`pick_f32`]): as plain
+        // selects, LLVM evaluates the quantile for both tails.
+        let base = pick_f32(upper, c_hi, c_lo);
+        let base_q = pick_f32(upper, q_hi, q_lo);
+        let n = pick_bits(upper, 0x00ff_ffff - k, k);
         let offset = n as f32 * self.step;
         let z = quantile(base + offset, base_q + offset);
         // −z for the upper tail: its sign bit flipped.
-        f32::from_bits(z.to_bits() ^ (upper_mask & 0x8000_0000))
+        f32::from_bits(z.to_bits() ^ pick_bits(upper, 0x8000_0000, 0))
     }
 
     /// The four elements of block `words` as bits of `dtype` (f32 bits, or 16-bit values
