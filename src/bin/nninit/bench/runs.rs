@@ -82,13 +82,23 @@ fn wait(gpu: &GpuContext) -> Result<()> {
         .map_err(|e| Error::gpu("bench", e))
 }
 
-/// Records `requests` into one encoder, submits and waits.
-fn gpu_batch(gpu: &GpuContext, requests: &[FillRequest<'_>]) -> Result<()> {
+/// One timed GPU run: `record` into a fresh encoder, submit, and wait for the device.
+fn submit_and_wait(
+    gpu: &GpuContext,
+    record: impl FnOnce(&mut wgpu::CommandEncoder) -> Result<()>,
+) -> Result<()> {
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    gpu.kernels()
-        .record_fill_batch(gpu.device(), &mut encoder, requests)?;
+    record(&mut encoder)?;
     gpu.queue().submit([encoder.finish()]);
     wait(gpu)
+}
+
+/// Records `requests` into one encoder, submits and waits.
+fn gpu_batch(gpu: &GpuContext, requests: &[FillRequest<'_>]) -> Result<()> {
+    submit_and_wait(gpu, |encoder| {
+        gpu.kernels()
+            .record_fill_batch(gpu.device(), encoder, requests)
+    })
 }
 
 fn gpu_fill(
@@ -98,21 +108,20 @@ fn gpu_fill(
     n: u64,
     dtype: Dtype,
 ) -> Result<()> {
-    let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    gpu.kernels().record_fill_dtype(
-        gpu.device(),
-        &mut encoder,
-        Destination {
-            buffer,
-            byte_offset: 0,
-        },
-        sampler,
-        StreamId::new(0, 0),
-        0..n,
-        dtype,
-    )?;
-    gpu.queue().submit([encoder.finish()]);
-    wait(gpu)
+    submit_and_wait(gpu, |encoder| {
+        gpu.kernels().record_fill_dtype(
+            gpu.device(),
+            encoder,
+            Destination {
+                buffer,
+                byte_offset: 0,
+            },
+            sampler,
+            StreamId::new(0, 0),
+            0..n,
+            dtype,
+        )
+    })
 }
 
 /// Every GPU, CPU, peer and host case of one size, measured side by side.
@@ -161,15 +170,14 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         Dtype::F32,
         n,
         move || {
-            let mut encoder = gpu.device().create_command_encoder(&Default::default());
-            let dst = Destination {
-                buffer,
-                byte_offset: 0,
-            };
-            gpu.kernels()
-                .record_index_fill(gpu.device(), &mut encoder, dst, 0..n)?;
-            gpu.queue().submit([encoder.finish()]);
-            wait(gpu)
+            submit_and_wait(gpu, |encoder| {
+                let dst = Destination {
+                    buffer,
+                    byte_offset: 0,
+                };
+                gpu.kernels()
+                    .record_index_fill(gpu.device(), encoder, dst, 0..n)
+            })
         },
     ));
     // wgpu's clear_buffer (vkCmdFillBuffer on Vulkan): the adapter's own memory fill.
@@ -180,10 +188,10 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         Dtype::F32,
         n,
         move || {
-            let mut encoder = gpu.device().create_command_encoder(&Default::default());
-            encoder.clear_buffer(buffer, 0, Some(4 * n));
-            gpu.queue().submit([encoder.finish()]);
-            wait(gpu)
+            submit_and_wait(gpu, |encoder| {
+                encoder.clear_buffer(buffer, 0, Some(4 * n));
+                Ok(())
+            })
         },
     ));
     cases.push(Case::new(
@@ -193,10 +201,10 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         Dtype::F32,
         n,
         move || {
-            let mut encoder = gpu.device().create_command_encoder(&Default::default());
-            encoder.copy_buffer_to_buffer(source, 0, buffer, 0, 4 * n);
-            gpu.queue().submit([encoder.finish()]);
-            wait(gpu)
+            submit_and_wait(gpu, |encoder| {
+                encoder.copy_buffer_to_buffer(source, 0, buffer, 0, 4 * n);
+                Ok(())
+            })
         },
     ));
     for (dist, sampler) in samplers() {
@@ -320,10 +328,10 @@ fn fresh_buffer_rows(gpu: &GpuContext, n: u64, rows: &mut Vec<BenchRow>) -> Resu
             n,
             move || {
                 let buffer = storage_buffer(gpu, 4 * n);
-                let mut encoder = gpu.device().create_command_encoder(&Default::default());
-                encoder.clear_buffer(&buffer, 0, None);
-                gpu.queue().submit([encoder.finish()]);
-                wait(gpu)
+                submit_and_wait(gpu, |encoder| {
+                    encoder.clear_buffer(&buffer, 0, None);
+                    Ok(())
+                })
             },
         ),
         Case::new(
