@@ -492,12 +492,13 @@ impl Stats {
             });
         let summary = &mut self.summaries[position];
         if range.0 == tensor.range.0 {
+            // Once per tensor, at its first piece.
             summary.tensors += 1;
+            if summary.expected_std != expected_std(plan) {
+                summary.expected_std = None;
+            }
         }
         summary.elements += n as u64;
-        if summary.expected_std != expected_std(plan) {
-            summary.expected_std = None;
-        }
         let m = &mut self.moments[position];
         *m = (m.0 + n, m.1 + sum, m.2 + sum_sq);
     }
