@@ -1,0 +1,88 @@
+//! `BertForMaskedLM` and `BertModel` (transformers 5.24.0 `BertConfig`).
+//!
+//! Recipe: the base `_init_weights` — Linear weights and the three embeddings N(0, σ) with
+//! σ = `initializer_range or 0.02`, biases 0, the word embedding's `pad_token_id` row 0,
+//! LayerNorm 1/0 — and the MLM head's own bias 0. The MLM decoder is tied to the word
+//! embedding (and its bias to `cls.predictions.bias`) unless `tie_word_embeddings` is false.
+//! `position_ids` and `token_type_ids` are non-persistent buffers, so they are not saved.
+
+use crate::error::Result;
+use crate::model::hf::config::{Config, divide};
+use crate::model::hf::{Tensors, base_std};
+use crate::scheme::Init;
+
+/// The state dict `save_pretrained` writes for `class` (`BertForMaskedLM` or `BertModel`).
+pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
+    let vocab = config.count("vocab_size", 30522)?;
+    let hidden = config.count("hidden_size", 768)?;
+    let layers = config.count("num_hidden_layers", 12)?;
+    let heads = config.count("num_attention_heads", 12)?;
+    let intermediate = config.count("intermediate_size", 3072)?;
+    let positions = config.count("max_position_embeddings", 512)?;
+    let type_vocab = config.count("type_vocab_size", 2)?;
+    divide(
+        config,
+        ("hidden_size", hidden),
+        ("num_attention_heads", heads),
+    )?;
+    // Cross-attention adds tensors this module does not build.
+    config.require_flag("add_cross_attention", false)?;
+    let pad = config.padding_row("pad_token_id", Some(0), vocab)?;
+    let tied = config.flag("tie_word_embeddings", true)?;
+    let masked_lm = class == "BertForMaskedLM";
+
+    let mut out = Tensors::new(base_std(config)?);
+    let bert = if masked_lm { "bert." } else { "" };
+    let embeddings = format!("{bert}embeddings");
+    out.embedding(
+        &format!("{embeddings}.word_embeddings.weight"),
+        vocab,
+        hidden,
+        pad,
+    );
+    out.embedding(
+        &format!("{embeddings}.position_embeddings.weight"),
+        positions,
+        hidden,
+        None,
+    );
+    out.embedding(
+        &format!("{embeddings}.token_type_embeddings.weight"),
+        type_vocab,
+        hidden,
+        None,
+    );
+    out.layer_norm(&format!("{embeddings}.LayerNorm"), hidden);
+    for layer in 0..layers {
+        let p = format!("{bert}encoder.layer.{layer}");
+        for projection in ["query", "key", "value"] {
+            out.linear(
+                &format!("{p}.attention.self.{projection}"),
+                hidden,
+                hidden,
+                true,
+            );
+        }
+        out.linear(&format!("{p}.attention.output.dense"), hidden, hidden, true);
+        out.layer_norm(&format!("{p}.attention.output.LayerNorm"), hidden);
+        out.linear(
+            &format!("{p}.intermediate.dense"),
+            hidden,
+            intermediate,
+            true,
+        );
+        out.linear(&format!("{p}.output.dense"), intermediate, hidden, true);
+        out.layer_norm(&format!("{p}.output.LayerNorm"), hidden);
+    }
+    if masked_lm {
+        out.constant("cls.predictions.bias", &[vocab], Init::Zeros);
+        out.linear("cls.predictions.transform.dense", hidden, hidden, true);
+        out.layer_norm("cls.predictions.transform.LayerNorm", hidden);
+        if !tied {
+            out.linear("cls.predictions.decoder", hidden, vocab, true);
+        }
+    } else {
+        out.linear("pooler.dense", hidden, hidden, true);
+    }
+    Ok(out)
+}

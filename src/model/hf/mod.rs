@@ -1,0 +1,291 @@
+//! Hugging Face architectures from their `config.json`: every tensor `save_pretrained` writes
+//! for the class — keys, shapes and order as transformers 5.24.0 writes them — with the
+//! class's `_init_weights` recipe.
+//!
+//! The class is `architectures[0]`, or the usual head of `model_type` when the config names
+//! none ([`ARCHITECTURES`]). Every field the class reads is read, with the config class's
+//! default where the file leaves it out, as transformers does for hub configs that hold only
+//! the fields that differ from the defaults.
+//!
+//! What transformers 5.24.0 saves, and nninit therefore writes:
+//! - tied weights once, under the key that owns them (`lm_head.weight` is not written when the
+//!   embeddings are tied; T5 ties its LM head always, whatever `tie_word_embeddings` says);
+//! - no non-persistent buffers (rotary `inv_freq`, BERT's `position_ids`, Gemma's
+//!   `embed_scale`): these classes have no persistent buffers;
+//! - ViT under its checkpoint names (`encoder.layer.N.attention.attention.query`, not the
+//!   modeling names `layers.N.attention.q_proj`), in the order its renaming leaves them.
+//!
+//! `tests/data/hf/keys.json`, recorded from the real classes by `scripts/hf_keys.py`, pins the
+//! keys, shapes and dtypes for every architecture.
+
+mod bert;
+pub mod config;
+mod decoder;
+mod gpt2;
+mod t5;
+mod vit;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::model::presets::ModelTensor;
+use crate::scheme::Init;
+use crate::scheme::layers::{Param, ParamInit};
+use config::{Config, MAX_DIM};
+
+/// The transformers version whose classes and recipes this module follows.
+pub const TRANSFORMERS_VERSION: &str = "5.24.0";
+
+/// Every supported class with its `model_type`; the first of each type is its usual head.
+pub const ARCHITECTURES: [(&str, &str); 11] = [
+    ("llama", "LlamaForCausalLM"),
+    ("mistral", "MistralForCausalLM"),
+    ("qwen2", "Qwen2ForCausalLM"),
+    ("qwen3", "Qwen3ForCausalLM"),
+    ("gemma", "GemmaForCausalLM"),
+    ("bert", "BertForMaskedLM"),
+    ("bert", "BertModel"),
+    ("vit", "ViTForImageClassification"),
+    ("vit", "ViTModel"),
+    ("t5", "T5ForConditionalGeneration"),
+    ("gpt2", "GPT2LMHeadModel"),
+];
+
+/// A model built from a `config.json`.
+#[derive(Debug, Clone)]
+pub struct HfModel {
+    /// `model_type`.
+    pub model_type: &'static str,
+    /// The class, e.g. `LlamaForCausalLM`.
+    pub class: &'static str,
+    /// Every tensor `save_pretrained` writes, in its order.
+    pub tensors: Vec<ModelTensor>,
+    /// The config as given, to be written beside the weights.
+    config: Map<String, Value>,
+}
+
+impl HfModel {
+    /// Parses `text` (a `config.json`) and builds its class's tensors.
+    ///
+    /// ```
+    /// let config = r#"{"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+    ///     "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    ///     "vocab_size": 100}"#;
+    /// let model = nninit::model::hf::HfModel::from_config_json(config)?;
+    /// assert_eq!(model.class, "LlamaForCausalLM");
+    /// assert_eq!(model.tensors.len(), 1 + 2 * 9 + 2);
+    /// assert_eq!(model.tensors[2].param.shape, vec![32, 64]); // k_proj: 2 KV heads × 16
+    /// # Ok::<(), nninit::Error>(())
+    /// ```
+    pub fn from_config_json(text: &str) -> Result<HfModel> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::Parse {
+            what: "config.json",
+            input: text.chars().take(60).collect(),
+            reason: e.to_string(),
+        })?;
+        let Value::Object(fields) = value else {
+            return Err(Error::invalid(
+                "config.json",
+                "not an object",
+                "a JSON object of config fields",
+            ));
+        };
+        let (model_type, class) = architecture(&fields)?;
+        let tensors = build(model_type, class, &fields)?;
+        check_sizes(&tensors)?;
+        Ok(HfModel {
+            model_type,
+            class,
+            tensors: tensors.list,
+            config: fields,
+        })
+    }
+
+    /// The `config.json` to write beside weights of `dtype` (`float32`, `float16` or
+    /// `bfloat16`): the given config with `model_type`, `architectures` and `dtype` set, as
+    /// `save_pretrained` sets them (`from_pretrained` loads in the dtype it names). The
+    /// pre-5.0 `torch_dtype` is dropped so the two cannot disagree.
+    pub fn config_json(&self, dtype: &str) -> String {
+        let mut config = self.config.clone();
+        config.remove("torch_dtype");
+        config.insert("architectures".into(), Value::from(vec![self.class]));
+        config.insert("model_type".into(), Value::from(self.model_type));
+        config.insert("dtype".into(), Value::from(dtype));
+        let mut text = serde_json::to_string_pretty(&Value::Object(config))
+            .expect("a JSON object always serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// The `(model_type, class)` of a config: `architectures[0]` when given (and then it must agree
+/// with `model_type`), else the usual head of `model_type`.
+fn architecture(fields: &Map<String, Value>) -> Result<(&'static str, &'static str)> {
+    let types: Vec<&str> = ARCHITECTURES.iter().map(|(t, _)| *t).collect();
+    let mut types_listed = types.clone();
+    types_listed.dedup();
+    let classes: Vec<&str> = ARCHITECTURES.iter().map(|(_, c)| *c).collect();
+    let named_class = match fields.get("architectures") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) if !items.is_empty() => {
+            let name = items[0].as_str().unwrap_or_default();
+            Some(classes.iter().position(|c| *c == name).ok_or_else(|| {
+                Error::invalid(
+                    "config.json architectures[0]",
+                    &items[0],
+                    format!("one of {}", classes.join(", ")),
+                )
+            })?)
+        }
+        Some(other) => {
+            return Err(Error::invalid(
+                "config.json architectures",
+                other,
+                "a non-empty list of class names",
+            ));
+        }
+    };
+    let model_type = match fields.get("model_type") {
+        None if named_class.is_some() => None,
+        Some(Value::String(name)) => {
+            Some(types.iter().position(|t| t == name).ok_or_else(|| {
+                Error::invalid(
+                    "config.json model_type",
+                    name,
+                    format!("one of {}", types_listed.join(", ")),
+                )
+            })?)
+        }
+        other => {
+            return Err(Error::invalid(
+                "config.json model_type",
+                other.map_or("missing".to_string(), Value::to_string),
+                format!("one of {}", types_listed.join(", ")),
+            ));
+        }
+    };
+    match (named_class, model_type) {
+        (Some(class), Some(first)) if ARCHITECTURES[class].0 != ARCHITECTURES[first].0 => {
+            Err(Error::invalid(
+                "config.json architectures[0]",
+                ARCHITECTURES[class].1,
+                format!("a {} class, as model_type says", ARCHITECTURES[first].0),
+            ))
+        }
+        (Some(index), _) | (None, Some(index)) => Ok(ARCHITECTURES[index]),
+        (None, None) => Err(Error::invalid(
+            "config.json model_type",
+            "missing",
+            format!("one of {}", types_listed.join(", ")),
+        )),
+    }
+}
+
+fn build(model_type: &str, class: &str, fields: &Map<String, Value>) -> Result<Tensors> {
+    match model_type {
+        "llama" => decoder::tensors(&decoder::LLAMA, &Config::new(fields, &[])),
+        "mistral" => decoder::tensors(&decoder::MISTRAL, &Config::new(fields, &[])),
+        "qwen2" => decoder::tensors(&decoder::QWEN2, &Config::new(fields, &[])),
+        "qwen3" => decoder::tensors(&decoder::QWEN3, &Config::new(fields, &[])),
+        "gemma" => decoder::tensors(&decoder::GEMMA, &Config::new(fields, &[])),
+        "bert" => bert::tensors(class, &Config::new(fields, &[])),
+        "vit" => vit::tensors(class, &Config::new(fields, &[])),
+        "t5" => t5::tensors(&Config::new(fields, t5::ALIASES)),
+        "gpt2" => gpt2::tensors(&Config::new(fields, gpt2::ALIASES)),
+        _ => unreachable!("architecture() returns a supported model_type"),
+    }
+}
+
+/// Every tensor's element count must be at most [`MAX_DIM`].
+fn check_sizes(tensors: &Tensors) -> Result<()> {
+    for tensor in &tensors.list {
+        let shape = &tensor.param.shape;
+        let fits = shape
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d))
+            .is_some_and(|n| n <= MAX_DIM);
+        if !fits {
+            return Err(Error::invalid(
+                "config.json sizes",
+                format!("{} of shape {shape:?}", tensor.param.name),
+                format!("tensors of at most {MAX_DIM} elements"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The base `_init_weights`'s σ: `initializer_range or 0.02` (so 0 means 0.02).
+fn base_std(config: &Config<'_>) -> Result<f64> {
+    let range = config.number("initializer_range", 0.02)?;
+    Ok(if range == 0.0 { 0.02 } else { range })
+}
+
+/// The tensors of a model as they are built, with the base recipe's σ.
+#[derive(Debug, Clone)]
+struct Tensors {
+    std: f64,
+    list: Vec<ModelTensor>,
+}
+
+impl Tensors {
+    fn new(std: f64) -> Self {
+        Self {
+            std,
+            list: Vec::new(),
+        }
+    }
+
+    /// A tensor drawn by `init`.
+    fn push(&mut self, name: &str, shape: &[u64], init: Init, zero_row: Option<u64>) {
+        self.list.push(ModelTensor {
+            param: Param {
+                name: name.to_string(),
+                shape: shape.to_vec(),
+                init: ParamInit::Scheme { init, zero_row },
+            },
+            tied_to: None,
+        });
+    }
+
+    fn normal(&self, std: f64) -> Init {
+        Init::Normal { mean: 0.0, std }
+    }
+
+    /// A constant tensor (norm weights, biases).
+    fn constant(&mut self, name: &str, shape: &[u64], init: Init) {
+        self.push(name, shape, init, None);
+    }
+
+    /// A tensor N(0, σ) of the base recipe.
+    fn base_normal(&mut self, name: &str, shape: &[u64]) {
+        let init = self.normal(self.std);
+        self.push(name, shape, init, None);
+    }
+
+    /// `nn.Embedding(rows, dim, padding_idx)` under the base recipe: N(0, σ), the padding row 0.
+    fn embedding(&mut self, name: &str, rows: u64, dim: u64, padding: Option<u64>) {
+        let init = self.normal(self.std);
+        self.push(name, &[rows, dim], init, padding);
+    }
+
+    /// `nn.Linear(input, output, bias)` under the base recipe: weight N(0, σ), bias 0.
+    fn linear(&mut self, prefix: &str, input: u64, output: u64, bias: bool) {
+        self.linear_with(prefix, input, output, bias, self.std);
+    }
+
+    /// `nn.Linear` with weight N(0, `std`) and bias 0.
+    fn linear_with(&mut self, prefix: &str, input: u64, output: u64, bias: bool, std: f64) {
+        let init = self.normal(std);
+        self.push(&format!("{prefix}.weight"), &[output, input], init, None);
+        if bias {
+            self.constant(&format!("{prefix}.bias"), &[output], Init::Zeros);
+        }
+    }
+
+    /// A LayerNorm under the base recipe: weight 1, bias 0.
+    fn layer_norm(&mut self, prefix: &str, dim: u64) {
+        self.constant(&format!("{prefix}.weight"), &[dim], Init::Ones);
+        self.constant(&format!("{prefix}.bias"), &[dim], Init::Zeros);
+    }
+}

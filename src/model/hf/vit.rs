@@ -1,0 +1,154 @@
+//! `ViTForImageClassification` and `ViTModel` (transformers 5.24.0 `ViTConfig`).
+//!
+//! Recipe: the base `_init_weights` — Linear and the patch Conv2d N(0, σ) with
+//! σ = `initializer_range or 0.02`, biases 0, LayerNorm 1/0 — and `position_embeddings` and
+//! `cls_token` `trunc_normal_(std=initializer_range)` with PyTorch's absolute cut-offs ±2.
+//!
+//! transformers 5.x builds ViT under new module names (`layers.N.attention.q_proj`) and
+//! `save_pretrained` renames them back to the checkpoint names
+//! (`encoder.layer.N.attention.attention.query`), having first sorted the keys by their
+//! modeling names, numbers compared as numbers. The keys here come in that order: within a
+//! layer k, o, q, v, the two LayerNorms, then the MLP.
+
+use crate::error::Result;
+use crate::model::hf::config::{Config, divide, times};
+use crate::model::hf::{Tensors, base_std};
+use crate::scheme::Init;
+
+/// The state dict `save_pretrained` writes for `class`.
+pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
+    let hidden = config.count("hidden_size", 768)?;
+    let layers = config.count("num_hidden_layers", 12)?;
+    let heads = config.count("num_attention_heads", 12)?;
+    let intermediate = config.count("intermediate_size", 3072)?;
+    let (image_h, image_w) = config.size_pair("image_size", 224)?;
+    let (patch_h, patch_w) = config.size_pair("patch_size", 16)?;
+    let channels = config.count("num_channels", 3)?;
+    let qkv_bias = config.flag("qkv_bias", true)?;
+    let head_dim = match config.optional_count("head_dim")? {
+        Some(head_dim) => head_dim,
+        None => divide(
+            config,
+            ("hidden_size", hidden),
+            ("num_attention_heads", heads),
+        )?,
+    };
+    let width = times(config, "num_attention_heads", heads, head_dim)?;
+    if patch_h > image_h || patch_w > image_w {
+        return Err(config.error(
+            "patch_size",
+            format!("at most image_size = {image_h}×{image_w}"),
+        ));
+    }
+    let patches = times(config, "image_size", image_h / patch_h, image_w / patch_w)?;
+    let classifier = class == "ViTForImageClassification";
+    let (labels, pooler_width) = if classifier {
+        (config.num_labels()?, 0)
+    } else {
+        (0, config.count("pooler_output_size", hidden)?)
+    };
+    let trunc_std = config.number("initializer_range", 0.02)?;
+    let position_init = if trunc_std == 0.0 {
+        Init::Zeros
+    } else {
+        Init::TruncNormal {
+            mean: 0.0,
+            std: trunc_std,
+            a: -2.0,
+            b: 2.0,
+        }
+    };
+
+    let mut out = Tensors::new(base_std(config)?);
+    let vit = if classifier { "vit." } else { "" };
+    // Sorted by modeling name: `classifier` < `vit`; `embeddings` < `layernorm` < `layers`
+    // < `pooler`; and bias before weight.
+    if labels > 0 {
+        bias_then_weight(&mut out, "classifier", hidden, labels, true);
+    }
+    let embeddings = format!("{vit}embeddings");
+    out.constant(
+        &format!("{embeddings}.cls_token"),
+        &[1, 1, hidden],
+        position_init.clone(),
+    );
+    let projection = format!("{embeddings}.patch_embeddings.projection");
+    out.constant(&format!("{projection}.bias"), &[hidden], Init::Zeros);
+    out.base_normal(
+        &format!("{projection}.weight"),
+        &[hidden, channels, patch_h, patch_w],
+    );
+    let positions = patches + 1;
+    out.constant(
+        &format!("{embeddings}.position_embeddings"),
+        &[1, positions, hidden],
+        position_init,
+    );
+    norm_bias_then_weight(&mut out, &format!("{vit}layernorm"), hidden);
+    for layer in 0..layers {
+        let p = format!("{vit}encoder.layer.{layer}");
+        let attention = format!("{p}.attention.attention");
+        bias_then_weight(
+            &mut out,
+            &format!("{attention}.key"),
+            hidden,
+            width,
+            qkv_bias,
+        );
+        bias_then_weight(
+            &mut out,
+            &format!("{p}.attention.output.dense"),
+            width,
+            hidden,
+            true,
+        );
+        bias_then_weight(
+            &mut out,
+            &format!("{attention}.query"),
+            hidden,
+            width,
+            qkv_bias,
+        );
+        bias_then_weight(
+            &mut out,
+            &format!("{attention}.value"),
+            hidden,
+            width,
+            qkv_bias,
+        );
+        norm_bias_then_weight(&mut out, &format!("{p}.layernorm_after"), hidden);
+        norm_bias_then_weight(&mut out, &format!("{p}.layernorm_before"), hidden);
+        bias_then_weight(
+            &mut out,
+            &format!("{p}.intermediate.dense"),
+            hidden,
+            intermediate,
+            true,
+        );
+        bias_then_weight(
+            &mut out,
+            &format!("{p}.output.dense"),
+            intermediate,
+            hidden,
+            true,
+        );
+    }
+    if !classifier {
+        bias_then_weight(&mut out, "pooler.dense", hidden, pooler_width, true);
+    }
+    Ok(out)
+}
+
+/// A Linear under the base recipe, its bias (if any) first, as the sorted keys have it.
+fn bias_then_weight(out: &mut Tensors, prefix: &str, input: u64, output: u64, bias: bool) {
+    if bias {
+        out.constant(&format!("{prefix}.bias"), &[output], Init::Zeros);
+    }
+    out.base_normal(&format!("{prefix}.weight"), &[output, input]);
+}
+
+/// A LayerNorm, bias first.
+fn norm_bias_then_weight(out: &mut Tensors, prefix: &str, dim: u64) {
+    out.constant(&format!("{prefix}.bias"), &[dim], Init::Zeros);
+    out.constant(&format!("{prefix}.weight"), &[dim], Init::Ones);
+}
