@@ -51,6 +51,16 @@ impl Dtype {
         }
     }
 
+    /// PyTorch's name, as `config.json`'s `dtype` gives it: `"float32"`, `"float16"` or
+    /// `"bfloat16"`.
+    pub fn torch_name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "float32",
+            Dtype::F16 => "float16",
+            Dtype::Bf16 => "bfloat16",
+        }
+    }
+
     /// The safetensors dtype name: `"F32"`, `"F16"` or `"BF16"`.
     pub fn safetensors_name(self) -> &'static str {
         match self {

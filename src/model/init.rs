@@ -7,7 +7,7 @@
 //! shard computes only its own rows.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -216,11 +216,43 @@ fn expected_std(plan: &Plan) -> Option<f64> {
     Some(reference.variance().sqrt())
 }
 
+/// One output file: its path and how many of the job's tensors it holds, the next ones in
+/// order after the files before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Where it goes.
+    pub path: PathBuf,
+    /// How many tensors.
+    pub tensors: usize,
+}
+
 /// Runs `job` on `backend` into `out`; `progress(done, total)` is called after each tensor.
 pub fn run(
     backend: Backend<'_>,
     job: &InitJob,
     out: &Path,
+    progress: impl FnMut(usize, usize),
+) -> Result<InitSummary> {
+    run_split(
+        backend,
+        job,
+        |records| {
+            Ok(vec![OutputFile {
+                path: out.to_path_buf(),
+                tensors: records.len(),
+            }])
+        },
+        progress,
+    )
+}
+
+/// Runs `job` on `backend` into the files `split` names, given every tensor's record (name,
+/// dtype, shape) once all are planned and validated. The tensors are drawn once, in order, and
+/// each file is written whole (to a temporary name, renamed into place) before the next.
+pub fn run_split(
+    backend: Backend<'_>,
+    job: &InitJob,
+    split: impl FnOnce(&[TensorRecord]) -> Result<Vec<OutputFile>>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<InitSummary> {
     // Resolve and validate everything before any work.
@@ -231,6 +263,14 @@ pub fn run(
         .filter_map(Result::transpose)
         .collect::<Result<_>>()?;
     let records: Vec<TensorRecord> = planned.iter().map(|p| p.record.clone()).collect();
+    let files = split(&records)?;
+    if files.iter().map(|f| f.tensors).sum::<usize>() != records.len() {
+        return Err(Error::invalid(
+            "output files",
+            files.len(),
+            format!("files that hold the {} tensors between them", records.len()),
+        ));
+    }
     let mut extra = vec![("nninit.seed".to_string(), job.seed.to_string())];
     if let Some(shard) = job.shard {
         extra.push((
@@ -248,25 +288,33 @@ pub fn run(
     let planned = &planned;
     let (written, drawn) = std::thread::scope(|scope| {
         let drawer = scope.spawn(move || draw_pieces(backend, planned, &pieces, &free));
-        let written = write_streamed(out, &records, &extra, |index, sink| {
-            loop {
-                match received.recv() {
-                    Ok(Ok(Piece::Bytes(bytes))) => {
-                        let writing = Instant::now();
-                        sink(&bytes)?;
-                        write_time += writing.elapsed();
-                        // Pieces come back to be drawn into again; whole tensors are freed.
-                        if bytes.capacity() <= PIECE_BYTES {
-                            let _ = recycle.send(bytes);
+        let mut first = 0;
+        let written = files.iter().try_for_each(|file| {
+            let in_file = &records[first..first + file.tensors];
+            write_streamed(&file.path, in_file, &extra, |index, sink| {
+                loop {
+                    match received.recv() {
+                        Ok(Ok(Piece::Bytes(bytes))) => {
+                            let writing = Instant::now();
+                            sink(&bytes)?;
+                            write_time += writing.elapsed();
+                            // Pieces come back to be drawn into again; whole tensors are freed.
+                            if bytes.capacity() <= PIECE_BYTES {
+                                let _ = recycle.send(bytes);
+                            }
+                        }
+                        Ok(Ok(Piece::End)) => break,
+                        Ok(Err(error)) => return Err(error),
+                        // Only if the drawing thread panicked: it sends its errors.
+                        Err(_) => {
+                            return Err(Error::gpu("model draw", "the drawing thread stopped"));
                         }
                     }
-                    Ok(Ok(Piece::End)) => break,
-                    Ok(Err(error)) => return Err(error),
-                    // Only if the drawing thread panicked: it sends its errors.
-                    Err(_) => return Err(Error::gpu("model draw", "the drawing thread stopped")),
                 }
-            }
-            progress(index + 1, planned.len());
+                progress(first + index + 1, planned.len());
+                Ok(())
+            })?;
+            first += file.tensors;
             Ok(())
         });
         // Unblocks the drawing thread if the writer stopped first.

@@ -9,6 +9,7 @@
 //! - [`study`]: the seed notes' depth experiment (a 100-layer chain).
 
 pub mod atomic_file;
+pub mod checkpoint;
 pub mod hf;
 pub mod init;
 pub mod json;

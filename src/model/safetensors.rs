@@ -3,7 +3,8 @@
 //! never held twice in host memory. The file is written to a temporary name and renamed into
 //! place only when complete.
 //!
-//! Metadata for `nninit verify`: `nninit.version`, `nninit.contract`, and per tensor
+//! Metadata: `"format": "pt"`, which transformers' loaders require, and for `nninit verify`:
+//! `nninit.version`, `nninit.contract`, and per tensor
 //! `nninit.tensor.<name>`, a JSON object with its spec, seed, stream, layout, dtype, full shape,
 //! the element range held (for a partial tensor or shard) and the row zeroed after drawing
 //! (`Embedding(padding_idx)`).
@@ -136,6 +137,8 @@ fn too_many(record: &TensorRecord, expected: u64) -> Error {
 /// The JSON header, padded with spaces so that the data starts 8-byte aligned.
 fn header(records: &[TensorRecord], extra_metadata: &[(String, String)]) -> Result<Vec<u8>> {
     let mut metadata: BTreeMap<String, String> = extra_metadata.iter().cloned().collect();
+    // PyTorch's loaders, transformers' among them, refuse a file without it.
+    metadata.insert("format".into(), "pt".into());
     metadata.insert("nninit.version".into(), env!("CARGO_PKG_VERSION").into());
     metadata.insert("nninit.contract".into(), CONTRACT_VERSION.to_string());
     let mut header = serde_json::Map::new();

@@ -1,12 +1,15 @@
-//! `nninit init`: every tensor of a model into one `.safetensors` file, with a progress bar and
-//! a per-scheme summary.
+//! `nninit init`: every tensor of a model into one `.safetensors` file — or, with `--config`,
+//! into a checkpoint directory that transformers' `from_pretrained` loads — with a progress bar
+//! and a per-scheme summary.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use nninit::model::init::{InitJob, Shard};
+use nninit::model::checkpoint;
+use nninit::model::hf::HfModel;
+use nninit::model::init::{InitJob, InitSummary, Shard};
 use nninit::model::json::FileTensor;
 use nninit::{Dtype, Error, Result};
 
@@ -15,8 +18,18 @@ use crate::device::{Device, backend, check_output_dir};
 #[derive(Args)]
 pub struct InitArgs {
     /// A preset (gpt2, resnet18, resnet50, mlp) or a model description FILE.json.
-    #[arg(long, default_value = "gpt2")]
+    #[arg(long, default_value = "gpt2", conflicts_with = "config")]
     pub model: String,
+    /// A Hugging Face config.json (or a directory holding one): writes a checkpoint directory
+    /// (config.json and model.safetensors, or shards and model.safetensors.index.json).
+    #[arg(long, conflicts_with = "shard")]
+    pub config: Option<PathBuf>,
+    /// With --config: the most bytes per shard, as save_pretrained takes it (500MB, 5GB, 2GiB).
+    #[arg(long, requires = "config")]
+    pub max_shard_size: Option<String>,
+    /// With --config: replace weights already in the output directory.
+    #[arg(long, requires = "config")]
+    pub force: bool,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Element type of float tensors that do not name their own: f32, f16 or bf16.
@@ -25,7 +38,8 @@ pub struct InitArgs {
     /// Where to draw: auto (a hardware GPU if there is one, else the CPU reference), gpu or cpu.
     #[arg(long, value_enum, default_value_t = Device::Auto)]
     pub device: Device,
-    /// Output file (default: MODEL.safetensors, or MODEL.shard-I-of-N.safetensors).
+    /// Output file (default: MODEL.safetensors, or MODEL.shard-I-of-N.safetensors); with
+    /// --config, the output directory (default: MODEL_TYPE-init).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Write only shard I of N: the I-th of N contiguous dim-0 row blocks of every tensor.
@@ -37,6 +51,9 @@ impl Default for InitArgs {
     fn default() -> Self {
         Self {
             model: "gpt2".into(),
+            config: None,
+            max_shard_size: None,
+            force: false,
             seed: 0,
             dtype: "f32".into(),
             device: Device::Auto,
@@ -47,6 +64,9 @@ impl Default for InitArgs {
 }
 
 pub fn run(args: InitArgs) -> Result<()> {
+    if let Some(config) = &args.config {
+        return run_config(config, &args);
+    }
     let dtype = Dtype::parse(&args.dtype)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let (model_name, tensors) = if args.model.ends_with(".json") {
@@ -95,37 +115,115 @@ pub fn run(args: InitArgs) -> Result<()> {
         shard,
     };
     let gpu = args.device.open()?;
-    let backend = backend(&gpu);
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(job.tensors.len() as u64);
+    let bar = progress_bar(job.tensors.len());
+    let summary = nninit::model::init::run(backend(&gpu), &job, &out, |done, total| {
+        advance(&bar, done, total)
+    })?;
+    finish(bar);
+    print_summary(&out.display().to_string(), &summary, gpu.is_some());
+    Ok(())
+}
+
+/// `nninit init --config`: a Hugging Face architecture into a checkpoint directory.
+fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
+    let dtype = Dtype::parse(&args.dtype)?;
+    let max_shard_bytes = match &args.max_shard_size {
+        Some(size) => checkpoint::parse_size(size)?,
+        None => checkpoint::DEFAULT_MAX_SHARD_SIZE,
+    };
+    let config_path = if config.is_dir() {
+        config.join(checkpoint::CONFIG)
+    } else {
+        config.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&config_path).map_err(|source| {
+        Error::invalid(
+            "config",
+            config_path.display(),
+            format!("a readable config.json, or a directory holding one ({source})"),
+        )
+    })?;
+    let model = HfModel::from_config_json(&text)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}-init", model.model_type)));
+    checkpoint::check_dir(&dir, args.force)?;
+    let config_json = model.config_json(dtype.torch_name());
+    let job = InitJob {
+        tensors: model
+            .tensors
+            .into_iter()
+            .map(|tensor| FileTensor {
+                tensor,
+                dtype: None,
+                layout: None,
+            })
+            .collect(),
+        seed: args.seed,
+        dtype,
+        shard: None,
+    };
+    let gpu = args.device.open()?;
+    let bar = progress_bar(job.tensors.len());
+    let written = checkpoint::write(
+        backend(&gpu),
+        &job,
+        &config_json,
+        &dir,
+        max_shard_bytes,
+        args.force,
+        |done, total| advance(&bar, done, total),
+    )?;
+    finish(bar);
+    let place = format!(
+        "{} ({}, {} weights file{})",
+        dir.display(),
+        model.class,
+        written.files.len(),
+        if written.files.len() == 1 { "" } else { "s" }
+    );
+    print_summary(&place, &written.init, gpu.is_some());
+    Ok(())
+}
+
+fn progress_bar(tensors: usize) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(tensors as u64);
         bar.set_style(
             ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tensors")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
-    });
-    let summary = nninit::model::init::run(backend, &job, &out, |done, total| {
-        if let Some(bar) = &bar {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-    })?;
+    })
+}
+
+fn advance(bar: &Option<ProgressBar>, done: usize, total: usize) {
+    if let Some(bar) = bar {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+}
+
+fn finish(bar: Option<ProgressBar>) {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+}
+
+/// The run's one-line account and its per-scheme table.
+fn print_summary(place: &str, summary: &InitSummary, on_gpu: bool) {
     println!(
-        "{}: {} tensors, {} parameters, {:.1} MB in {:.2} s: drawing {:.2} s on the {} and \
+        "{place}: {} tensors, {} parameters, {:.1} MB in {:.2} s: drawing {:.2} s on the {} and \
          writing {:.2} s, side by side",
-        out.display(),
         summary.tensors,
         summary.parameters,
         summary.bytes as f64 / 1e6,
         summary.total_time.as_secs_f64(),
         summary.draw_time.as_secs_f64(),
-        if gpu.is_some() { "GPU" } else { "CPU" },
+        if on_gpu { "GPU" } else { "CPU" },
         summary.write_time.as_secs_f64(),
     );
-
     println!(
         "{:<72} {:>8} {:>12} {:>12} {:>12}",
         "scheme", "tensors", "elements", "expected std", "measured std"
@@ -139,5 +237,4 @@ pub fn run(args: InitArgs) -> Result<()> {
             scheme.spec, scheme.tensors, scheme.elements, expected, scheme.measured_std
         );
     }
-    Ok(())
 }

@@ -169,7 +169,7 @@ impl<'a> Config<'a> {
 
 /// `numerator / divisor`, or an error naming both fields when it does not divide evenly.
 pub fn divide(config: &Config<'_>, numerator: (&str, u64), divisor: (&str, u64)) -> Result<u64> {
-    if numerator.1 % divisor.1 != 0 {
+    if !numerator.1.is_multiple_of(divisor.1) {
         return Err(config.error(
             numerator.0,
             format!("a multiple of {} = {}", divisor.0, divisor.1),

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Load nninit's `init --config` checkpoints with transformers' `from_pretrained` and compare
+every tensor with transformers' own initialization of the same config.
+
+For each case of tests/data/hf/configs.json (the 7B-class default configs are skipped: they do
+not fit this machine twice), this:
+
+1. runs `nninit init --config CASE.json --out DIR` (f32, and for every case also bf16 with
+   --max-shard-size small enough to shard it, so the index path is loaded too);
+2. loads DIR with `AutoModel...from_pretrained(DIR, output_loading_info=True)` and fails on any
+   missing, unexpected or mismatched key, or on a dtype other than the one written;
+3. builds the same class from the same config with transformers' own `_init_weights`
+   (`torch.manual_seed(0)`), and compares tensor by tensor:
+   - a tensor that transformers fills with one constant must be bit-for-bit that constant;
+   - a random one must agree in mean and std (|Δmean| < 6 SE, |std ratio - 1| < 6 SE), its
+     all-zero rows (the padding row) must be the same rows, and a two-sample
+     Kolmogorov-Smirnov test of the two must not reject at α = 1e-6.
+
+Prints one line per tensor family and a verdict per case; exits 1 if any check fails.
+
+Usage: python scripts/check_hf_checkpoint.py [NNINIT_BINARY] [CASE ...]
+       (default target/release/nninit and every case)
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import transformers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "tests", "data", "hf", "configs.json")
+SKIP = {"default-llama", "default-mistral", "default-qwen2", "default-qwen3", "default-gemma"}
+USUAL_HEAD = {
+    "llama": "LlamaForCausalLM",
+    "mistral": "MistralForCausalLM",
+    "qwen2": "Qwen2ForCausalLM",
+    "qwen3": "Qwen3ForCausalLM",
+    "gemma": "GemmaForCausalLM",
+    "bert": "BertForMaskedLM",
+    "vit": "ViTForImageClassification",
+    "t5": "T5ForConditionalGeneration",
+    "gpt2": "GPT2LMHeadModel",
+}
+ALPHA = 1e-6
+
+
+def ks_two_sample(a, b):
+    """Two-sample KS statistic and its asymptotic p-value (Kolmogorov's series)."""
+    a, b = np.sort(a), np.sort(b)
+    both = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, both, side="right") / a.size
+    cdf_b = np.searchsorted(b, both, side="right") / b.size
+    d = np.max(np.abs(cdf_a - cdf_b))
+    n = a.size * b.size / (a.size + b.size)
+    lam = (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d
+    p = 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
+    return d, min(max(p, 0.0), 1.0)
+
+
+def compare(name, ours, theirs):
+    """None when the tensors agree, else why not."""
+    if ours.shape != theirs.shape:
+        return f"shape {tuple(ours.shape)} vs {tuple(theirs.shape)}"
+    t = theirs.detach().double().flatten().numpy()
+    o = ours.detach().double().flatten().numpy()
+    if t.size == 0:
+        return None
+    if np.all(t == t[0]):
+        return None if np.all(o == t[0]) else f"constant {t[0]} expected, got {o[:4]}"
+    if theirs.dim() >= 2:
+        zero_t = [i for i, row in enumerate(theirs.reshape(theirs.shape[0], -1)) if not row.any()]
+        zero_o = [i for i, row in enumerate(ours.reshape(ours.shape[0], -1)) if not row.any()]
+        if zero_t != zero_o:
+            return f"zero rows {zero_o} vs transformers' {zero_t}"
+    n = t.size
+    se_mean = t.std() / math.sqrt(n)
+    se_std = math.sqrt(0.5 / n) * 1.0 + 1e-12  # relative SE of a normal sample's std
+    if abs(o.mean() - t.mean()) > 6 * math.sqrt(2) * se_mean:
+        return f"mean {o.mean():.3g} vs {t.mean():.3g}"
+    if abs(o.std() / t.std() - 1) > 6 * math.sqrt(2) * se_std * 1.5:
+        return f"std {o.std():.4g} vs {t.std():.4g}"
+    _, p = ks_two_sample(o, t)
+    if p < ALPHA:
+        return f"KS p = {p:.2e}"
+    return None
+
+
+def run_case(nninit, case, fields, out_root, dtype, shard_size):
+    path = os.path.join(out_root, f"{case}.json")
+    with open(path, "w") as f:
+        json.dump(fields, f)
+    out = os.path.join(out_root, f"{case}-{dtype}")
+    command = [nninit, "init", "--config", path, "--out", out, "--dtype", dtype, "--device", "cpu",
+               "--seed", "7"]
+    if shard_size:
+        command += ["--max-shard-size", shard_size]
+    subprocess.run(command, check=True, capture_output=True)
+    class_name = (fields.get("architectures") or [USUAL_HEAD[fields["model_type"]]])[0]
+    cls = getattr(transformers, class_name)
+    model, info = cls.from_pretrained(out, output_loading_info=True)
+    problems = [f"{k}: {v}" for k, v in info.items() if v and k != "error_msgs"]
+    problems += info.get("error_msgs", [])
+    want = {"f32": torch.float32, "bf16": torch.bfloat16}[dtype]
+    if model.dtype != want:
+        problems.append(f"loaded as {model.dtype}, {want} written")
+    files = sorted(f for f in os.listdir(out) if f.endswith(".safetensors"))
+    config = transformers.AutoConfig.from_pretrained(out)
+    torch.manual_seed(0)
+    reference = cls(config)
+    ours = model.state_dict()
+    theirs = reference.state_dict()
+    checked = 0
+    for name, tensor in theirs.items():
+        if name not in ours:
+            problems.append(f"{name}: not in the loaded model")
+            continue
+        if tensor.dtype == torch.int64:
+            continue
+        why = compare(name, ours[name].float(), tensor.to(want).float())
+        checked += 1
+        if why:
+            problems.append(f"{name}: {why}")
+    return problems, checked, len(files)
+
+
+def main():
+    nninit = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "release", "nninit")
+    with open(DATA) as f:
+        cases = json.load(f)["cases"]
+    failed = 0
+    with tempfile.TemporaryDirectory() as out_root:
+        chosen = sys.argv[2:]
+        for case, fields in cases.items():
+            if case in SKIP or (chosen and case not in chosen):
+                continue
+            for dtype, shard in (("f32", None), ("bf16", "60KB")):
+                problems, checked, files = run_case(nninit, case, fields, out_root, dtype, shard)
+                verdict = "ok" if not problems else "FAIL"
+                print(f"{case:28} {dtype:5} {files:3} file(s) {checked:4} tensors compared  {verdict}")
+                for problem in problems[:10]:
+                    print(f"    {problem}")
+                failed += bool(problems)
+    print(f"transformers {transformers.__version__}, torch {torch.__version__}: "
+          f"{failed} case(s) failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
