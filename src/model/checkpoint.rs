@@ -164,13 +164,14 @@ pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
     }
     let existing = existing_weights(dir)?;
     if !existing.is_empty() && !force {
+        let mut named = existing[..existing.len().min(3)].join(", ");
+        if existing.len() > 3 {
+            named += &format!(" and {} more", existing.len() - 3);
+        }
         return Err(Error::invalid(
             "out",
             dir.display(),
-            format!(
-                "a directory without weights; it holds {}: pass --force to replace them",
-                existing.join(", ")
-            ),
+            format!("a directory without weights; it holds {named}: pass --force to replace them"),
         ));
     }
     let mut probe_dir = dir;
@@ -381,4 +382,53 @@ fn safetensors_keys(path: &Path) -> Result<Vec<String>> {
         .map(|(key, _)| key)
         .filter(|key| key != "__metadata__")
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_fill_in_key_order_and_a_large_tensor_stands_alone() {
+        assert_eq!(split_sizes(&[4, 4, 4, 4], 8), vec![2, 2]);
+        assert_eq!(split_sizes(&[4, 20, 4, 4], 8), vec![1, 1, 2]);
+        assert_eq!(split_sizes(&[20], 8), vec![1]);
+        assert_eq!(split_sizes(&[3, 3, 3], 9), vec![3]);
+        assert_eq!(split_sizes(&[], 9), vec![0]);
+        assert_eq!(shard_names(1), vec!["model.safetensors"]);
+        assert_eq!(
+            shard_names(2),
+            vec![
+                "model-00001-of-00002.safetensors",
+                "model-00002-of-00002.safetensors"
+            ]
+        );
+    }
+
+    #[test]
+    fn sizes_read_as_save_pretrained_reads_them() {
+        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("1.5gb").unwrap(), 1_500_000_000);
+        assert_eq!(parse_size("10MiB").unwrap(), 10 << 20);
+        assert_eq!(parse_size(" 7 B").unwrap(), 7);
+        for bad in ["", "0", "GB", "5XB", "-1GB", "1e3", "0.1B"] {
+            let error = parse_size(bad).unwrap_err().to_string();
+            assert!(error.contains("max-shard-size"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn weights_files_are_recognized_by_name() {
+        for name in [WEIGHTS, INDEX, "model-00001-of-00003.safetensors"] {
+            assert!(is_weights_file(name), "{name}");
+        }
+        for name in [
+            CONFIG,
+            "model-1-of-3.safetensors",
+            "other.safetensors",
+            "model.bin",
+        ] {
+            assert!(!is_weights_file(name), "{name}");
+        }
+    }
 }

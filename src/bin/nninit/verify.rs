@@ -1,4 +1,5 @@
-//! `nninit verify`: every tensor of a file checked against its metadata, one row each.
+//! `nninit verify`: every tensor of a file — or of every weights file of a checkpoint
+//! directory, checked against its index — against its metadata, one row each.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,8 @@ use nninit::{Error, Result};
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// The .safetensors file.
+    /// The .safetensors file, or a checkpoint directory (model.safetensors, or the shards its
+    /// model.safetensors.index.json names).
     pub file: PathBuf,
     /// Check this many evenly spaced elements per tensor instead of all of them.
     #[arg(long)]
@@ -30,16 +32,24 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
         alpha: args.alpha,
         sample: args.sample,
     };
-    let reports =
-        nninit::verify::verify_file(&args.file, &options).map_err(|error| match error {
-            // A file that cannot be read is not one nninit can verify: a usage error (exit 2).
-            Error::Io { path, source } => Error::invalid(
-                "file",
-                path,
-                format!("an existing, readable .safetensors file ({source})"),
-            ),
-            other => other,
-        })?;
+    // A file that cannot be read is not one nninit can verify: a usage error (exit 2).
+    let unreadable = |error| match error {
+        Error::Io { path, source } => Error::invalid(
+            "file",
+            path,
+            format!("an existing, readable .safetensors file ({source})"),
+        ),
+        other => other,
+    };
+    let files = if args.file.is_dir() {
+        nninit::model::checkpoint::weight_files(&args.file).map_err(unreadable)?
+    } else {
+        vec![args.file.clone()]
+    };
+    let mut reports = Vec::new();
+    for file in &files {
+        reports.extend(nninit::verify::verify_file(file, &options).map_err(unreadable)?);
+    }
     println!(
         "{:<40} {:<44} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}  verdict",
         "tensor", "scheme", "n", "worst |Δ|", "KS p", "AD p", "χ² p", "moment p"
@@ -79,8 +89,10 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
     }
     let failed = reports.iter().filter(|r| !r.passed()).count();
     println!(
-        "{} tensors, {} passed, {failed} failed",
+        "{} tensors in {} file{}, {} passed, {failed} failed",
         reports.len(),
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
         reports.len() - failed
     );
     Ok(failed == 0)
