@@ -1,6 +1,8 @@
 //! The main job: initialize every tensor of a model (a preset or a JSON description) on a
 //! backend and stream them into one `.safetensors` file — or into shard `I` of `N`, holding the
-//! `I`-th of `N` contiguous dim-0 row blocks of every tensor.
+//! `I`-th of `N` contiguous dim-0 row blocks of every tensor. [`run_split`] writes the tensors
+//! into consecutive files instead (a checkpoint's shards, `crate::model::checkpoint`), drawing
+//! them once, in order.
 //!
 //! Each tensor draws from the stream of its own name (a tied tensor from the stream of the tensor
 //! it is tied to, so its bytes are identical), so any tensor can be regenerated alone and every

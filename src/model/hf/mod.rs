@@ -192,7 +192,11 @@ fn build(model_type: &str, class: &str, fields: &Map<String, Value>) -> Result<T
         "vit" => vit::tensors(class, &Config::new(fields, &[])),
         "t5" => t5::tensors(&Config::new(fields, t5::ALIASES)),
         "gpt2" => gpt2::tensors(&Config::new(fields, gpt2::ALIASES)),
-        _ => unreachable!("architecture() returns a supported model_type"),
+        other => Err(Error::invalid(
+            "config.json model_type",
+            other,
+            "a type with a builder (this is a bug in ARCHITECTURES)",
+        )),
     }
 }
 
