@@ -167,6 +167,19 @@ impl<'a> Config<'a> {
     }
 }
 
+/// The attention head width: `head_dim` (the class's `default` when absent, none when `null`),
+/// else `hidden_size / num_attention_heads`, which must then divide evenly.
+pub fn head_dim(config: &Config<'_>, default: Option<u64>, hidden: u64, heads: u64) -> Result<u64> {
+    match config.count_or_none("head_dim", default)? {
+        Some(head_dim) => Ok(head_dim),
+        None => divide(
+            config,
+            ("hidden_size", hidden),
+            ("num_attention_heads", heads),
+        ),
+    }
+}
+
 /// `numerator / divisor`, or an error naming both fields when it does not divide evenly.
 pub fn divide(config: &Config<'_>, numerator: (&str, u64), divisor: (&str, u64)) -> Result<u64> {
     if !numerator.1.is_multiple_of(divisor.1) {

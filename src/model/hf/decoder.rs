@@ -9,7 +9,7 @@
 //! x·(1 + w). A tied LM head is not saved: `save_pretrained` drops it.
 
 use crate::error::Result;
-use crate::model::hf::config::{Config, divide, times};
+use crate::model::hf::config::{Config, divide, head_dim, times};
 use crate::model::hf::{Tensors, base_std};
 use crate::scheme::Init;
 
@@ -133,14 +133,7 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
         ("num_attention_heads", heads),
         ("num_key_value_heads", kv_heads),
     )?;
-    let head_dim = match config.count_or_none("head_dim", family.head_dim)? {
-        Some(head_dim) => head_dim,
-        None => divide(
-            config,
-            ("hidden_size", hidden),
-            ("num_attention_heads", heads),
-        )?,
-    };
+    let head_dim = head_dim(config, family.head_dim, hidden, heads)?;
     let q_width = times(config, "num_attention_heads", heads, head_dim)?;
     let kv_width = times(config, "num_key_value_heads", kv_heads, head_dim)?;
     let std = base_std(config)?;

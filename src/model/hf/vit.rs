@@ -11,7 +11,7 @@
 //! layer k, o, q, v, the two LayerNorms, then the MLP.
 
 use crate::error::Result;
-use crate::model::hf::config::{Config, divide, times};
+use crate::model::hf::config::{Config, head_dim, times};
 use crate::model::hf::{Tensors, base_std};
 use crate::scheme::Init;
 
@@ -25,14 +25,7 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     let (patch_h, patch_w) = config.size_pair("patch_size", 16)?;
     let channels = config.count("num_channels", 3)?;
     let qkv_bias = config.flag("qkv_bias", true)?;
-    let head_dim = match config.optional_count("head_dim")? {
-        Some(head_dim) => head_dim,
-        None => divide(
-            config,
-            ("hidden_size", hidden),
-            ("num_attention_heads", heads),
-        )?,
-    };
+    let head_dim = head_dim(config, None, hidden, heads)?;
     let width = times(config, "num_attention_heads", heads, head_dim)?;
     if patch_h > image_h || patch_w > image_w {
         return Err(config.error(
