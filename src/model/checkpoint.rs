@@ -155,6 +155,11 @@ fn existing_weights(dir: &Path) -> Result<Vec<String>> {
 /// Errors are [`Error::InvalidParameter`] named `out`: usage errors, found before anything is
 /// computed.
 pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
+    checked_weights(dir, force).map(drop)
+}
+
+/// [`check_dir`], returning the weights files already in `dir` (which `force` allows).
+fn checked_weights(dir: &Path, force: bool) -> Result<Vec<String>> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::invalid(
             "out",
@@ -184,7 +189,8 @@ pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
             }
         }
     }
-    check_writable(&probe_dir.join(WEIGHTS))
+    check_writable(&probe_dir.join(WEIGHTS))?;
+    Ok(existing)
 }
 
 /// Where a checkpoint was written.
@@ -207,13 +213,13 @@ pub fn write(
     force: bool,
     progress: impl FnMut(usize, usize),
 ) -> Result<CheckpointSummary> {
-    check_dir(dir, force)?;
+    let old_weights = checked_weights(dir, force)?;
     let io_error = |path: &Path| {
         let path = path.display().to_string();
         move |source| Error::Io { path, source }
     };
-    let old_weights = existing_weights(dir)?;
-    let mut layout: Option<(Vec<String>, Vec<usize>, Vec<TensorRecord>)> = None;
+    // The shard names and the index's weight_map (key → shard), once the tensors are planned.
+    let mut layout: Option<(Vec<String>, Map<String, Value>)> = None;
     let split = |records: &[TensorRecord]| -> Result<Vec<OutputFile>> {
         let sizes = records
             .iter()
@@ -227,6 +233,13 @@ pub fn write(
             let index = dir.join(INDEX);
             std::fs::remove_file(&index).map_err(io_error(&index))?;
         }
+        let mut weight_map = Map::new();
+        let mut tensors = records.iter();
+        for (name, &count) in names.iter().zip(&counts) {
+            for record in tensors.by_ref().take(count) {
+                weight_map.insert(record.name.clone(), Value::from(name.as_str()));
+            }
+        }
         let files = names
             .iter()
             .zip(&counts)
@@ -235,18 +248,15 @@ pub fn write(
                 tensors,
             })
             .collect();
-        layout = Some((names, counts, records.to_vec()));
+        layout = Some((names, weight_map));
         Ok(files)
     };
     let init = run_split(backend, job, split, progress)?;
-    let (names, counts, records) = layout
+    let (names, weight_map) = layout
         .ok_or_else(|| Error::invalid("output files", "none", "the checkpoint's shard layout"))?;
     write_text(&dir.join(CONFIG), config_json)?;
     if names.len() > 1 {
-        write_text(
-            &dir.join(INDEX),
-            &index_json(&names, &counts, &records, &init)?,
-        )?;
+        write_text(&dir.join(INDEX), &index_json(weight_map, &init))?;
     }
     for stale in old_weights
         .iter()
@@ -272,26 +282,14 @@ fn write_text(path: &Path, text: &str) -> Result<()> {
 }
 
 /// `model.safetensors.index.json` as transformers 5.x writes it (keys sorted, 2-space indent).
-fn index_json(
-    names: &[String],
-    counts: &[usize],
-    records: &[TensorRecord],
-    init: &InitSummary,
-) -> Result<String> {
-    let mut weight_map = Map::new();
-    let mut tensors = records.iter();
-    for (name, &count) in names.iter().zip(counts) {
-        for record in tensors.by_ref().take(count) {
-            weight_map.insert(record.name.clone(), Value::from(name.as_str()));
-        }
-    }
+fn index_json(weight_map: Map<String, Value>, init: &InitSummary) -> String {
     let index = json!({
         "metadata": {"total_parameters": init.parameters, "total_size": init.bytes},
         "weight_map": weight_map,
     });
     let mut text = serde_json::to_string_pretty(&index).expect("a JSON object always serializes");
     text.push('\n');
-    Ok(text)
+    text
 }
 
 /// The weights files of checkpoint directory `dir`, checked against its index: with an index,
