@@ -19,14 +19,7 @@ fn temp(name: &str) -> PathBuf {
 }
 
 fn file_tensors(tensors: Vec<nninit::model::presets::ModelTensor>) -> Vec<FileTensor> {
-    tensors
-        .into_iter()
-        .map(|tensor| FileTensor {
-            tensor,
-            dtype: None,
-            layout: None,
-        })
-        .collect()
+    tensors.into_iter().map(FileTensor::from).collect()
 }
 
 /// name → (dtype, shape, bytes) of a safetensors file.

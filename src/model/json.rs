@@ -43,6 +43,17 @@ pub struct FileTensor {
     pub layout: Option<Layout>,
 }
 
+impl From<ModelTensor> for FileTensor {
+    /// A tensor with the command's dtype and the torch layout.
+    fn from(tensor: ModelTensor) -> Self {
+        Self {
+            tensor,
+            dtype: None,
+            layout: None,
+        }
+    }
+}
+
 /// Reads the entry's fields, remembering which were used so unknown ones can be reported.
 struct Entry<'a> {
     index: usize,
@@ -163,13 +174,11 @@ pub fn parse_model_json(text: &str) -> Result<Vec<FileTensor>> {
         let entry = Entry { index, fields };
         if fields.contains_key("layer") {
             let params = layer(&entry)?;
-            tensors.extend(params.into_iter().map(|param| FileTensor {
-                tensor: ModelTensor {
+            tensors.extend(params.into_iter().map(|param| {
+                FileTensor::from(ModelTensor {
                     param,
                     tied_to: None,
-                },
-                dtype: None,
-                layout: None,
+                })
             }));
         } else {
             tensors.push(tensor(&entry)?);

@@ -85,11 +85,7 @@ pub fn run(args: InitArgs) -> Result<()> {
     } else {
         let tensors = nninit::model::presets::preset(&args.model)?
             .into_iter()
-            .map(|tensor| FileTensor {
-                tensor,
-                dtype: None,
-                layout: None,
-            })
+            .map(FileTensor::from)
             .collect();
         (args.model.clone(), tensors)
     };
@@ -151,15 +147,7 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
     checkpoint::check_dir(&dir, args.force)?;
     let config_json = model.config_json(dtype.torch_name());
     let job = InitJob {
-        tensors: model
-            .tensors
-            .into_iter()
-            .map(|tensor| FileTensor {
-                tensor,
-                dtype: None,
-                layout: None,
-            })
-            .collect(),
+        tensors: model.tensors.into_iter().map(FileTensor::from).collect(),
         seed: args.seed,
         dtype,
         shard: None,
