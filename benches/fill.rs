@@ -83,7 +83,7 @@ fn request<'a>(
         },
         sampler,
         stream: StreamId::new(0, 0),
-        elements: 0..n,
+        elements: (0..n).into(),
         dtype,
     }
 }

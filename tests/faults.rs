@@ -248,7 +248,7 @@ fn a_lost_device_is_an_error_on_every_call_and_a_new_handle_works() {
         plan: &plan,
         shape: &[4, 4],
         stream: id,
-        range: 0..16,
+        elements: (0..16).into(),
         dtype: Dtype::F32,
     };
     lost(

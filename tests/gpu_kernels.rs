@@ -112,7 +112,7 @@ fn check_placed(
             },
             sampler,
             stream,
-            elements: first..first + count,
+            elements: (first..first + count).into(),
             dtype,
         })
         .collect();
@@ -225,7 +225,7 @@ fn batch_of_many_buffers_equals_fills_one_by_one() {
             },
             sampler: samplers()[i % 5],
             stream: StreamId::named(9, &format!("t{i}")),
-            elements: 0..n,
+            elements: (0..n).into(),
             dtype: Dtype::F32,
         })
         .collect();
@@ -235,7 +235,7 @@ fn batch_of_many_buffers_equals_fills_one_by_one() {
         .unwrap();
     gpu.queue().submit([encoder.finish()]);
     for (request, buffer) in requests.iter().zip(&buffers) {
-        let n = request.elements.end;
+        let n = request.elements.row(0).end;
         let got: Vec<f32> = gpu.read_buffer(buffer, 0, 4 * n).unwrap();
         let want = gpu.fill(&request.sampler, request.stream, 0..n).unwrap();
         assert!(
@@ -246,7 +246,7 @@ fn batch_of_many_buffers_equals_fills_one_by_one() {
     }
     // One invalid request: nothing is recorded and the error names it.
     let bad = [FillRequest {
-        elements: 0..1 << 20,
+        elements: (0..1 << 20).into(),
         ..requests[0].clone()
     }];
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
@@ -322,7 +322,7 @@ fn one_element_in_a_small_buffer_writes_only_itself() {
                 high: 0.001,
             },
             stream: StreamId::new(0, 0),
-            elements: 0..len,
+            elements: (0..len).into(),
             dtype: Dtype::F32,
         };
         let got = batch_bytes(gpu, &buffer, std::slice::from_ref(&request));

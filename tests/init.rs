@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use nninit::backend::draw::Backend;
-use nninit::model::init::{InitJob, Shard, run};
+use nninit::model::init::{InitJob, Part, Shard, run};
 use nninit::model::json::{FileTensor, parse_model_json};
 use nninit::model::presets::{Gpt2Config, gpt2, preset};
 use nninit::scheme::layers::ParamInit;
@@ -78,7 +78,8 @@ fn resnet18_follows_torchvisions_recipe_and_verifies() {
         tensors: file_tensors(preset("resnet18").unwrap()),
         seed: 7,
         dtype: Dtype::F32,
-        shard: None,
+        part: Part::Whole,
+        metadata: Vec::new(),
     };
     let summary = run(Backend::Gpu(common::gpu()), &job, &path, |_, _| {}).unwrap();
     assert_eq!(summary.tensors, 122);
@@ -136,7 +137,8 @@ fn tied_lm_head_is_written_identical_to_the_embedding() {
         tensors: file_tensors(gpt2(&config)),
         seed: 0,
         dtype: Dtype::Bf16,
-        shard: None,
+        part: Part::Whole,
+        metadata: Vec::new(),
     };
     run(Backend::Gpu(common::gpu()), &job, &path, |_, _| {}).unwrap();
     let tensors = read(&path);
@@ -172,7 +174,8 @@ fn shards_concatenate_to_the_unsharded_file_and_verify() {
         tensors: tensors.clone(),
         seed: 5,
         dtype: Dtype::F32,
-        shard: None,
+        part: Part::Whole,
+        metadata: Vec::new(),
     };
     run(Backend::Gpu(common::gpu()), &job, &whole_path, |_, _| {}).unwrap();
     let whole = read(&whole_path);
@@ -194,7 +197,8 @@ fn shards_concatenate_to_the_unsharded_file_and_verify() {
             tensors: tensors.clone(),
             seed: 5,
             dtype: Dtype::F32,
-            shard: Some(Shard { index, count }),
+            part: Part::Shard(Shard { index, count }),
+            metadata: Vec::new(),
         };
         // Shards may come from different workers and backends.
         let backend = if index == 1 {
@@ -242,7 +246,8 @@ fn a_tensor_regenerated_alone_equals_its_bytes_in_the_file() {
         tensors: parse_model_json(MODEL_JSON).unwrap(),
         seed: 9,
         dtype: Dtype::F32,
-        shard: None,
+        part: Part::Whole,
+        metadata: Vec::new(),
     };
     run(Backend::Gpu(common::gpu()), &job, &path, |_, _| {}).unwrap();
     let tensors = read(&path);

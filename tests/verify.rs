@@ -50,6 +50,7 @@ fn tensor(name: &str, spec: &str, dtype: Dtype, stream: StreamId, bytes: Vec<u8>
         stream,
         layout: "torch".to_string(),
         range: None,
+        ranges: None,
         zero_row: None,
     };
     Tensor { record, bytes }
@@ -261,6 +262,7 @@ fn no_false_alarms_over_200_seeds_and_uniform_p_values() {
                 stream,
                 dtype,
                 range: None,
+                ranges: None,
                 zero_row: None,
             };
             let report =

@@ -20,7 +20,7 @@ override DTYPE: u32 = 1u;
 override WHOLE_BLOCKS: bool = false;
 const WORKGROUP_SIZE: u32 = 256u;
 
-// Mirrored by FillParams in src/gpu/kernels.rs (uniform buffer layout, 80 bytes; one such record
+// Mirrored by FillParams in src/gpu/kernels.rs (uniform buffer layout, 96 bytes; one such record
 // per window at 256-byte aligned dynamic offsets of one uniform buffer).
 struct FillParams {
     key: vec2<u32>,         // Philox key: the seed's low and high words
@@ -37,6 +37,10 @@ struct FillParams {
     p: vec4<f32>,
     // truncated normal: (c_lo, c_hi, c_lo - 1/2, c_hi - 1/2)
     q: vec4<f32>,
+    // A box of `count`-element rows, one per workgroup row (workgroup_id.y): row r starts
+    // `r * row_stride` elements after the window's first element and lands `r * count` after
+    // its destination. One row (a contiguous window) has row_stride 0.
+    row_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: FillParams;
@@ -128,14 +132,29 @@ fn block_values(words: vec4<u32>) -> vec4<f32> {
     }
 }
 
-// The words of block j of the window: Philox of its counter, or for the index fill (DIST 5, the
-// stores' ceiling, no randomness) the tensor indices of its four elements (mod 2^32).
-fn block_words(j: u32) -> vec4<u32> {
+// The words of block j of a row whose first block is `first_block`: Philox of its counter, or
+// for the index fill (DIST 5, the stores' ceiling, no randomness) the tensor indices of its four
+// elements (mod 2^32).
+fn block_words(first_block: vec2<u32>, j: u32) -> vec4<u32> {
     if DIST == 5u {
-        let first = 4u * (params.first_block.x + j);
+        let first = 4u * (first_block.x + j);
         return vec4<u32>(first, first + 1u, first + 2u, first + 3u);
     }
-    return philox4x32_10(vec4<u32>(add_u64(params.first_block, j), params.stream), params.key);
+    return philox4x32_10(vec4<u32>(add_u64(first_block, j), params.stream), params.key);
+}
+
+// Row `row` of the window: its first block, its first element's lane in that block, and its
+// destination index. The host keeps first_lane + row * row_stride below 2^32.
+struct Row {
+    first_block: vec2<u32>,
+    first_lane: u32,
+    dst_offset: u32,
+}
+
+fn window_row(row: u32) -> Row {
+    let start = params.first_lane + row * params.row_stride;
+    return Row(add_u64(params.first_block, start >> 2u), start & 3u,
+        params.dst_offset + row * params.count);
 }
 
 fn block_bits(words: vec4<u32>) -> vec4<u32> {
@@ -200,7 +219,8 @@ fn group_span(n_blocks: u32, groups: u32) -> u32 {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_id: u32,
         @builtin(num_workgroups) groups: vec3<u32>) {
-    let end = params.first_lane + params.count;
+    let row = window_row(group.y);
+    let end = row.first_lane + params.count;
     let n_blocks = (end + 3u) / 4u;
     let span = group_span(n_blocks, groups.x);
     let last = min(span * (group.x + 1u), n_blocks);
@@ -208,20 +228,20 @@ fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         // Blocks j and j + 1 (j even; the window holds whole pairs): independent work for the
         // CPU or GPU to overlap, and one store.
         for (var j = span * group.x + 2u * local_id; j < last; j += 2u * WORKGROUP_SIZE) {
-            let bits = block_bits(block_words(j));
-            let bits2 = block_bits(block_words(j + 1u));
-            store_pair((params.dst_offset >> 3u) + (j >> 1u), bits, bits2);
+            let bits = block_bits(block_words(row.first_block, j));
+            let bits2 = block_bits(block_words(row.first_block, j + 1u));
+            store_pair((row.dst_offset >> 3u) + (j >> 1u), bits, bits2);
         }
         return;
     }
     for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
-        let bits = block_bits(block_words(j));
+        let bits = block_bits(block_words(row.first_block, j));
         let start = 4u * j;
         // Lanes outside the window are skipped.
         for (var lane = 0u; lane < 4u; lane++) {
             let x = start + lane;
-            if x >= params.first_lane && x < end {
-                dst[params.dst_offset + x - params.first_lane] = bits[lane];
+            if x >= row.first_lane && x < end {
+                dst[row.dst_offset + x - row.first_lane] = bits[lane];
             }
         }
     }
@@ -235,29 +255,30 @@ fn fill(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn fill16(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) local_id: u32,
           @builtin(num_workgroups) groups: vec3<u32>) {
-    let end = params.first_lane + params.count;
+    let row = window_row(group.y);
+    let end = row.first_lane + params.count;
     let n_blocks = (end + 3u) / 4u;
     let span = group_span(n_blocks, groups.x);
     let last = min(span * (group.x + 1u), n_blocks);
     if WHOLE_BLOCKS {
         for (var j = span * group.x + 2u * local_id; j < last; j += 2u * WORKGROUP_SIZE) {
-            let h = half_bits(block_values(block_words(j)));
-            let h2 = half_bits(block_values(block_words(j + 1u)));
-            store_pair16((params.dst_offset >> 3u) + (j >> 1u),
+            let h = half_bits(block_values(block_words(row.first_block, j)));
+            let h2 = half_bits(block_values(block_words(row.first_block, j + 1u)));
+            store_pair16((row.dst_offset >> 3u) + (j >> 1u),
                 vec2<u32>(h.x | (h.y << 16u), h.z | (h.w << 16u)),
                 vec2<u32>(h2.x | (h2.y << 16u), h2.z | (h2.w << 16u)));
         }
         return;
     }
     for (var j = span * group.x + local_id; j < last; j += WORKGROUP_SIZE) {
-        let halves = half_bits(block_values(block_words(j)));
+        let halves = half_bits(block_values(block_words(row.first_block, j)));
         let start = 4u * j;
         var lane = 0u;
         while lane < 4u {
             let x = start + lane;
-            if x >= params.first_lane && x < end {
-                let local = x - params.first_lane;
-                let h = params.dst_offset + local;
+            if x >= row.first_lane && x < end {
+                let local = x - row.first_lane;
+                let h = row.dst_offset + local;
                 let word = h >> 1u;
                 if (h & 1u) == 0u && lane < 3u && local + 1u < params.count {
                     atomicStore(&dst16[word], halves[lane] | (halves[lane + 1u] << 16u));

@@ -1,11 +1,12 @@
 //! Materializes a resolved [`Plan`] for one tensor on a backend: the GPU (through
-//! [`GpuContext`]) or the CPU reference. Elements `range` of the tensor's row-major flattening are
-//! returned in order.
+//! [`GpuContext`]) or the CPU reference. Elements `range` of the tensor's row-major flattening —
+//! or a box of its rows ([`Rows`]) — are returned in order.
 
 use std::ops::Range;
 
 use crate::backend::gpu::{Destination, FillRequest, GpuContext};
 use crate::contract::dtype::Dtype;
+use crate::contract::slice::Rows;
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result, host_len};
 use crate::sample::structured::{dirac_is_one, eye_is_one};
@@ -92,20 +93,50 @@ pub fn draw_bytes(
     range: Range<u64>,
     dtype: Dtype,
 ) -> Result<Vec<u8>> {
-    match (&plan.draw, backend) {
-        (Draw::Sample(sampler), Backend::Gpu(gpu)) => gpu.fill_bytes(sampler, stream, range, dtype),
-        (Draw::Sample(sampler), Backend::Cpu) => {
-            let count = range.end - range.start;
-            let len = host_len("range", count, count, dtype.size_bytes())?;
-            let mut bytes = vec![0u8; len * dtype.size_bytes()];
-            crate::backend::cpu::fill_bytes(sampler, stream, range.start, dtype, &mut bytes)?;
-            Ok(bytes)
+    match &plan.draw {
+        Draw::Sample(_) if range.start <= range.end => {
+            draw_rows_bytes(backend, plan, shape, stream, range.into(), dtype)
         }
         _ => Ok(dtype.encode(&draw_f32(backend, plan, shape, stream, range)?)),
     }
 }
 
-/// One tensor of a batch for [`Drawer::draw_batch`]: elements `range` of a tensor of `shape`,
+/// The elements of `rows` (a box of the tensor, row after row) as little-endian bytes of
+/// `dtype`, as [`draw_bytes`] makes them. A sampled tensor's rows are drawn directly; a
+/// structured draw is computed over the rows' extent (eye and dirac per index; orthogonal and
+/// sparse are whole-matrix computations anyway) and the rows taken from it.
+pub fn draw_rows_bytes(
+    backend: Backend<'_>,
+    plan: &Plan,
+    shape: &[u64],
+    stream: StreamId,
+    rows: Rows,
+    dtype: Dtype,
+) -> Result<Vec<u8>> {
+    let count = rows.numel();
+    match (&plan.draw, backend) {
+        (Draw::Sample(sampler), Backend::Gpu(gpu)) => {
+            gpu.fill_rows_bytes(sampler, stream, rows, dtype)
+        }
+        (Draw::Sample(sampler), Backend::Cpu) => {
+            let len = host_len("elements", count, count, dtype.size_bytes())?;
+            let mut bytes = vec![0u8; len * dtype.size_bytes()];
+            crate::backend::cpu::fill_rows_bytes(sampler, stream, rows, dtype, &mut bytes)?;
+            Ok(bytes)
+        }
+        _ if count == 0 => Ok(Vec::new()),
+        _ => {
+            let extent = rows.first..rows.row(rows.rows - 1).end;
+            let values = draw_f32(backend, plan, shape, stream, extent)?;
+            let picked: Vec<f32> = (0..count)
+                .map(|k| values[(rows.index(k) - rows.first) as usize])
+                .collect();
+            Ok(dtype.encode(&picked))
+        }
+    }
+}
+
+/// One tensor of a batch for [`Drawer::draw_batch`]: elements `elements` of a tensor of `shape`,
 /// drawn as `plan` says from `stream`, as `dtype`.
 #[derive(Debug, Clone)]
 pub struct DrawItem<'a> {
@@ -115,21 +146,21 @@ pub struct DrawItem<'a> {
     pub shape: &'a [u64],
     /// Its stream.
     pub stream: StreamId,
-    /// Which elements of its row-major flattening.
-    pub range: Range<u64>,
+    /// Which elements of its row-major flattening: a range, or a box of rows.
+    pub elements: Rows,
     /// Output dtype.
     pub dtype: Dtype,
 }
 
 impl DrawItem<'_> {
-    /// Its bytes drawn alone on `backend` ([`draw_bytes`]).
+    /// Its bytes drawn alone on `backend` ([`draw_rows_bytes`]).
     fn draw(&self, backend: Backend<'_>) -> Result<Vec<u8>> {
-        draw_bytes(
+        draw_rows_bytes(
             backend,
             self.plan,
             self.shape,
             self.stream,
-            self.range.clone(),
+            self.elements,
             self.dtype,
         )
     }
@@ -169,9 +200,9 @@ impl<'a> Drawer<'a> {
         let align = u64::from(gpu.device().limits().min_storage_buffer_offset_alignment).max(16);
         let batched_bytes = |item: &DrawItem<'_>| {
             let bytes = item
-                .range
-                .end
-                .checked_sub(item.range.start)
+                .elements
+                .rows
+                .checked_mul(item.elements.len)
                 .and_then(|n| n.checked_mul(item.dtype.size_bytes() as u64));
             bytes.filter(|&b| {
                 matches!(item.plan.draw, Draw::Sample(_)) && b > 0 && b <= GPU_BATCH_BYTES
@@ -244,7 +275,7 @@ impl<'a> Drawer<'a> {
                         },
                         sampler,
                         stream: item.stream,
-                        elements: item.range.clone(),
+                        elements: item.elements,
                         dtype: item.dtype,
                     }
                 })

@@ -6,7 +6,8 @@
 //! - [`rng`]: a stream through the `rand_core` traits;
 //! - [`math`]: the portable f32 functions every sampler uses, identical in WGSL
 //!   (`shaders/math.wgsl`), and the f64 helpers that compute sampler parameters;
-//! - [`dtype`]: output element types and their rounding.
+//! - [`dtype`]: output element types and their rounding;
+//! - [`slice`]: which elements a fill computes — a box of a tensor and its strided rows.
 //!
 //! Nothing here knows about schemes, backends or files.
 
@@ -14,4 +15,5 @@ pub mod dtype;
 pub mod math;
 pub mod philox;
 pub mod rng;
+pub mod slice;
 pub mod stream;

@@ -72,6 +72,17 @@ pub fn write_atomically<T>(
 /// Checks, before any work is done, that [`write_atomically`] can create `path`: its directory
 /// exists, is a directory, and accepts a new file (a probe temporary file is created and removed
 /// at once). An [`Error::InvalidParameter`] named `out` otherwise: a bad output path is a usage
+/// Writes `text` to `path` whole or not at all ([`write_atomically`]).
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_atomically(path, |file| {
+        use std::io::Write;
+        file.write_all(text.as_bytes()).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    })
+}
+
 /// error, found before anything is computed.
 pub fn check_writable(path: &Path) -> Result<()> {
     let dir = match path.parent() {

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::backend::draw::Backend;
 use crate::error::{Error, Result};
-use crate::model::atomic_file::{check_writable, write_atomically};
+use crate::model::atomic_file::{check_writable, write_text};
 use crate::model::init::{InitJob, InitSummary, OutputFile, run_split};
 use crate::model::safetensors::TensorRecord;
 
@@ -268,16 +268,6 @@ pub fn write(
     Ok(CheckpointSummary {
         init,
         files: names.iter().map(|name| dir.join(name)).collect(),
-    })
-}
-
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    write_atomically(path, |file| {
-        use std::io::Write;
-        file.write_all(text.as_bytes()).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })
     })
 }
 

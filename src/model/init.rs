@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::draw::{Backend, DrawItem, Drawer, GPU_BATCH_BYTES};
 use crate::contract::dtype::Dtype;
+use crate::contract::slice::{Rows, Slice};
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
 use crate::model::json::FileTensor;
@@ -55,6 +56,20 @@ impl Shard {
     }
 }
 
+/// Which part of each tensor a file holds.
+#[derive(Debug, Clone, Default)]
+pub enum Part {
+    /// Every tensor whole.
+    #[default]
+    Whole,
+    /// `--shard I/N`: the `I`-th of `N` contiguous dim-0 row blocks of every tensor
+    /// ([`Shard::rows`]); a 0-dim tensor lives whole in shard 0.
+    Shard(Shard),
+    /// One box per tensor, in the job's order: a rank of a device mesh
+    /// ([`crate::model::parallel`]). Each is filled directly, not by computing whole rows.
+    Slices(Vec<Slice>),
+}
+
 /// What to initialize and how.
 #[derive(Debug, Clone)]
 pub struct InitJob {
@@ -64,8 +79,23 @@ pub struct InitJob {
     pub seed: u64,
     /// The dtype of float tensors that do not name their own.
     pub dtype: Dtype,
-    /// Write only this shard.
-    pub shard: Option<Shard>,
+    /// Which part of each tensor to write.
+    pub part: Part,
+    /// More file-level metadata for every file written (`nninit.rank`, …).
+    pub metadata: Vec<(String, String)>,
+}
+
+impl InitJob {
+    /// Every tensor of `tensors`, whole.
+    pub fn whole(tensors: Vec<FileTensor>, seed: u64, dtype: Dtype) -> InitJob {
+        InitJob {
+            tensors,
+            seed,
+            dtype,
+            part: Part::Whole,
+            metadata: Vec::new(),
+        }
+    }
 }
 
 /// Per-scheme statistics of an initialized model.
@@ -102,16 +132,24 @@ pub struct InitSummary {
     pub schemes: Vec<SchemeSummary>,
 }
 
-/// One tensor resolved: its record, its plan and what part of it this file holds.
+/// One tensor resolved: its record, its plan and what part of it this file holds, as rows of
+/// the whole tensor.
 struct Planned {
     record: TensorRecord,
     plan: Option<Plan>,
     full_shape: Vec<u64>,
-    range: (u64, u64),
+    rows: Vec<Rows>,
     dtype: Option<Dtype>,
 }
 
-fn plan_tensor(file_tensor: &FileTensor, job: &InitJob) -> Result<Option<Planned>> {
+impl Planned {
+    /// Elements this file holds of the tensor.
+    fn numel(&self) -> u64 {
+        self.rows.iter().map(Rows::numel).sum()
+    }
+}
+
+fn plan_tensor(index: usize, file_tensor: &FileTensor, job: &InitJob) -> Result<Option<Planned>> {
     let param = &file_tensor.tensor.param;
     let layout = file_tensor.layout.clone().unwrap_or(Layout::Torch);
     let stream_name = file_tensor.tensor.tied_to.as_deref().unwrap_or(&param.name);
@@ -127,20 +165,46 @@ fn plan_tensor(file_tensor: &FileTensor, job: &InitJob) -> Result<Option<Planned
                 "element count must fit in u64",
             )
         })?;
-    // Rows of dim 0 in this shard; a 0-dim tensor lives whole in shard 0.
-    let (range, shape) = match (job.shard, param.shape.first()) {
-        (None, _) => ((0, numel), param.shape.clone()),
-        (Some(shard), None) if shard.index == 0 => ((0, numel), param.shape.clone()),
-        (Some(_), None) => return Ok(None),
-        (Some(shard), Some(&rows)) => {
-            let (first, last) = shard.rows(rows);
-            let row_len = numel.checked_div(rows).unwrap_or(0);
-            let mut shape = param.shape.clone();
-            shape[0] = last - first;
-            ((first * row_len, last * row_len), shape)
-        }
+    let slice = match &job.part {
+        Part::Whole => Slice::whole(&param.shape),
+        // Rows of dim 0 in this shard; a 0-dim tensor lives whole in shard 0.
+        Part::Shard(shard) => match param.shape.first() {
+            None if shard.index == 0 => Slice::whole(&param.shape),
+            None => return Ok(None),
+            Some(&rows) => {
+                let (first, last) = shard.rows(rows);
+                let mut slice = Slice::whole(&param.shape);
+                slice.ranges[0] = first..last;
+                slice
+            }
+        },
+        Part::Slices(slices) => match slices.get(index) {
+            Some(slice) if slice.shape == param.shape => slice.clone(),
+            _ => {
+                return Err(Error::invalid(
+                    format!("{} slice", param.name),
+                    format!("{:?}", slices.get(index).map(|s| &s.shape)),
+                    format!("one slice per tensor, of its shape {:?}", param.shape),
+                ));
+            }
+        },
     };
-    let partial = range != (0, numel);
+    let partial = !slice.is_whole();
+    let rows = slice.rows();
+    // A dim-0 shard is one contiguous range, recorded as such (as nninit always has); a box as
+    // its ranges per dimension.
+    let (range, ranges) = match (&job.part, partial) {
+        (_, false) => (None, None),
+        (Part::Shard(_), true) => {
+            let row_len = numel.checked_div(param.shape[0]).unwrap_or(0);
+            let dim0 = &slice.ranges[0];
+            (Some((dim0.start * row_len, dim0.end * row_len)), None)
+        }
+        (_, true) => (
+            None,
+            Some(slice.ranges.iter().map(|r| (r.start, r.end)).collect()),
+        ),
+    };
     let (spec, plan, dtype, zero_row, safetensors_dtype) = match &param.init {
         ParamInit::ZeroI64 => (
             "zeros".to_string(),
@@ -171,19 +235,20 @@ fn plan_tensor(file_tensor: &FileTensor, job: &InitJob) -> Result<Option<Planned
     let record = TensorRecord {
         name: param.name.clone(),
         dtype: safetensors_dtype,
-        shape,
+        shape: slice.local_shape(),
         full_shape: partial.then(|| param.shape.clone()),
         spec,
         stream,
         layout: layout.name().to_string(),
-        range: partial.then_some(range),
+        range,
+        ranges,
         zero_row,
     };
     Ok(Some(Planned {
         record,
         plan,
         full_shape: param.shape.clone(),
-        range,
+        rows,
         dtype,
     }))
 }
@@ -258,10 +323,20 @@ pub fn run_split(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<InitSummary> {
     // Resolve and validate everything before any work.
+    if let Part::Slices(slices) = &job.part
+        && slices.len() != job.tensors.len()
+    {
+        return Err(Error::invalid(
+            "slices",
+            slices.len(),
+            format!("one per tensor ({})", job.tensors.len()),
+        ));
+    }
     let planned: Vec<Planned> = job
         .tensors
         .iter()
-        .map(|t| plan_tensor(t, job))
+        .enumerate()
+        .map(|(index, t)| plan_tensor(index, t, job))
         .filter_map(Result::transpose)
         .collect::<Result<_>>()?;
     let records: Vec<TensorRecord> = planned.iter().map(|p| p.record.clone()).collect();
@@ -274,12 +349,13 @@ pub fn run_split(
         ));
     }
     let mut extra = vec![("nninit.seed".to_string(), job.seed.to_string())];
-    if let Some(shard) = job.shard {
+    if let Part::Shard(shard) = job.part {
         extra.push((
             "nninit.shard".to_string(),
             format!("{}/{}", shard.index, shard.count),
         ));
     }
+    extra.extend(job.metadata.iter().cloned());
     let start = Instant::now();
     let mut write_time = Duration::ZERO;
     // One thread draws, tensor after tensor, piece after piece; this one writes. They hand each
@@ -341,7 +417,7 @@ pub fn run_split(
     let parameters = planned
         .iter()
         .filter(|p| !tied.contains(&p.record.name.as_str()))
-        .map(|p| p.range.1 - p.range.0)
+        .map(Planned::numel)
         .sum();
     let bytes = records
         .iter()
@@ -407,29 +483,27 @@ fn draw_pieces(
                     Backend::Cpu,
                 ) => {
                     let per_piece = (PIECE_BYTES / dtype.size_bytes()) as u64;
-                    if tensor.range.0 == tensor.range.1 {
+                    if tensor.numel() == 0 {
                         // No piece at all: the tensor still counts in its scheme's summary.
-                        stats.add(tensor, plan, dtype, &mut [], tensor.range);
+                        stats.add(tensor, plan, dtype, &mut [], None, true);
                     }
-                    let mut first = tensor.range.0;
-                    while first < tensor.range.1 {
-                        let last = tensor.range.1.min(first + per_piece);
+                    let all_pieces = tensor.rows.iter().flat_map(|rows| rows.pieces(per_piece));
+                    for (number, rows) in all_pieces.enumerate() {
                         let piece = Instant::now();
                         let mut bytes = free.try_recv().unwrap_or_default();
-                        bytes.resize(((last - first) as usize) * dtype.size_bytes(), 0);
-                        crate::backend::cpu::fill_bytes(
+                        bytes.resize((rows.numel() as usize) * dtype.size_bytes(), 0);
+                        crate::backend::cpu::fill_rows_bytes(
                             sampler,
                             tensor.record.stream,
-                            first,
+                            rows,
                             dtype,
                             &mut bytes,
                         )?;
-                        stats.add(tensor, plan, dtype, &mut bytes, (first, last));
+                        stats.add(tensor, plan, dtype, &mut bytes, Some(rows), number == 0);
                         draw_time += piece.elapsed();
                         if pieces.send(Ok(Piece::Bytes(bytes))).is_err() {
                             return Ok(());
                         }
-                        first = last;
                     }
                 }
                 (Some(plan), Some(dtype), _) => {
@@ -437,7 +511,17 @@ fn draw_pieces(
                         draw_ahead(&mut drawer, planned, index, &mut drawn_ahead)?;
                     }
                     let mut bytes = drawn_ahead.remove(&index).unwrap_or_default();
-                    stats.add(tensor, plan, dtype, &mut bytes, tensor.range);
+                    // Zero rows first, then the moments of the tensor's pieces, in order.
+                    let mut at = 0;
+                    for (number, rows) in tensor.rows.iter().enumerate() {
+                        let len = rows.numel() as usize * dtype.size_bytes();
+                        let piece = &mut bytes[at..at + len];
+                        stats.add(tensor, plan, dtype, piece, Some(*rows), number == 0);
+                        at += len;
+                    }
+                    if tensor.rows.is_empty() {
+                        stats.add(tensor, plan, dtype, &mut [], None, true);
+                    }
                     draw_time += drawing.elapsed();
                     if pieces.send(Ok(Piece::Bytes(bytes))).is_err() {
                         return Ok(());
@@ -480,25 +564,33 @@ fn draw_ahead(
         let (Some(plan), Some(dtype)) = (&next.plan, next.dtype) else {
             continue;
         };
-        let size = (next.range.1 - next.range.0).saturating_mul(dtype.size_bytes() as u64);
-        if !items.is_empty() && bytes.saturating_add(size) > GPU_BATCH_BYTES {
+        let size = next.numel().saturating_mul(dtype.size_bytes() as u64);
+        if ahead > index && bytes.saturating_add(size) > GPU_BATCH_BYTES {
             break;
         }
         bytes = bytes.saturating_add(size);
-        items.push((
-            ahead,
-            DrawItem {
-                plan,
-                shape: &next.full_shape,
-                stream: next.record.stream,
-                range: next.range.0..next.range.1,
-                dtype,
-            },
-        ));
+        // A tensor's rows one after another (one item, but for a box the slice's layout
+        // cannot give as one).
+        drawn_ahead.insert(ahead, Vec::new());
+        items.extend(next.rows.iter().map(|&elements| {
+            (
+                ahead,
+                DrawItem {
+                    plan,
+                    shape: &next.full_shape,
+                    stream: next.record.stream,
+                    elements,
+                    dtype,
+                },
+            )
+        }));
     }
     let draws: Vec<DrawItem<'_>> = items.iter().map(|(_, item)| item.clone()).collect();
     for ((ahead, _), bytes) in items.iter().zip(drawer.draw_batch(&draws)?) {
-        drawn_ahead.insert(*ahead, bytes);
+        drawn_ahead
+            .entry(*ahead)
+            .or_default()
+            .extend_from_slice(&bytes);
     }
     Ok(())
 }
@@ -511,18 +603,20 @@ struct Stats {
 }
 
 impl Stats {
-    /// Zeroes the tensor's zero row where it falls in `bytes` (elements `range` of the tensor)
-    /// and adds their moments to the tensor's scheme. A tensor counts once, at its first piece.
+    /// Zeroes the tensor's zero row where it falls in `bytes` (the elements `rows` of the
+    /// tensor) and adds their moments to the tensor's scheme. A tensor counts once, at its
+    /// `first` piece.
     fn add(
         &mut self,
         tensor: &Planned,
         plan: &Plan,
         dtype: Dtype,
         bytes: &mut [u8],
-        range: (u64, u64),
+        rows: Option<Rows>,
+        first: bool,
     ) {
-        if let Some(row) = tensor.record.zero_row {
-            zero_row(bytes, row, &tensor.full_shape, range, dtype);
+        if let (Some(row), Some(rows)) = (tensor.record.zero_row, rows) {
+            zero_row(bytes, row, &tensor.full_shape, rows, dtype);
         }
         let (n, sum, sum_sq) = moments_of(bytes, dtype);
         let position = self
@@ -541,7 +635,7 @@ impl Stats {
                 self.summaries.len() - 1
             });
         let summary = &mut self.summaries[position];
-        if range.0 == tensor.range.0 {
+        if first {
             // Once per tensor, at its first piece.
             summary.tensors += 1;
             if summary.expected_std != expected_std(plan) {
@@ -586,17 +680,21 @@ fn moments<const SIZE: usize>(bytes: &[u8], value: impl Fn([u8; SIZE]) -> f32) -
     (n, sum.iter().sum(), squares.iter().sum())
 }
 
-/// Zeroes the bytes of dim-0 row `row` that fall in `range` (0.0 is all-zero bits in every
-/// float dtype).
-fn zero_row(bytes: &mut [u8], row: u64, shape: &[u64], range: (u64, u64), dtype: Dtype) {
-    let rows = shape.first().copied().unwrap_or(1).max(1);
-    let row_len = shape.iter().product::<u64>() / rows;
-    let (start, end) = (
-        (row * row_len).max(range.0),
-        ((row + 1) * row_len).min(range.1),
-    );
-    if start < end {
-        let size = dtype.size_bytes() as u64;
-        bytes[((start - range.0) * size) as usize..((end - range.0) * size) as usize].fill(0);
+/// Zeroes the bytes of dim-0 row `row` that fall in `bytes`, the elements `rows` of a tensor of
+/// `shape` (0.0 is all-zero bits in every float dtype).
+fn zero_row(bytes: &mut [u8], row: u64, shape: &[u64], rows: Rows, dtype: Dtype) {
+    let dim0 = shape.first().copied().unwrap_or(1).max(1);
+    let row_len = shape.iter().product::<u64>() / dim0;
+    let size = dtype.size_bytes() as u64;
+    for r in 0..rows.rows {
+        let held = rows.row(r);
+        let (start, end) = (
+            (row * row_len).max(held.start),
+            ((row + 1) * row_len).min(held.end),
+        );
+        if start < end {
+            let at = r * rows.len - held.start;
+            bytes[((at + start) * size) as usize..((at + end) * size) as usize].fill(0);
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! - [`json`]: the model description format of `nninit init --model FILE.json`;
 //! - [`init`]: the main job — every tensor of a model drawn on a backend and streamed to a file;
 //! - [`safetensors`]: the streamed `.safetensors` writer with nninit's metadata;
+//! - [`parallel`]: tensor- and data-parallel ranks — placements, plans, the launcher's
+//!   rank, the rank files' manifest;
 //! - [`atomic_file`]: output files appear whole or not at all;
 //! - [`study`]: the seed notes' depth experiment (a 100-layer chain).
 
@@ -13,6 +15,7 @@ pub mod checkpoint;
 pub mod hf;
 pub mod init;
 pub mod json;
+pub mod parallel;
 pub mod presets;
 pub mod safetensors;
 pub mod study;

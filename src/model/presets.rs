@@ -12,6 +12,7 @@
 //! - `mlp`: 784 → 256 → 10 with PyTorch Linear defaults, for quick trials.
 
 use crate::error::{Error, Result};
+use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
 use crate::scheme::Init;
 use crate::scheme::fans::{FanMode, Nonlinearity};
 use crate::scheme::layers::{self, Param, ParamInit};
@@ -61,6 +62,67 @@ pub fn preset(name: &str) -> Result<Vec<ModelTensor>> {
             tied_to: None,
         })
         .collect())
+}
+
+/// The tensor-parallel plan of preset `name` (`crate::model::parallel`):
+/// - `gpt2`: [`gpt2_tp_plan`] with its 12 heads;
+/// - `resnet18`, `resnet50`: the classifier `fc` column-parallel; convolutions and BatchNorm
+///   replicated (ResNets are not tensor-parallel models; `--dp` shards them FSDP-style);
+/// - `mlp`: `fc1` column-parallel, `fc2` row-parallel (its bias replicated), Megatron's MLP.
+pub fn tp_plan(name: &str) -> Result<TpPlan> {
+    let rules = match name {
+        "gpt2" => gpt2_tp_plan(12),
+        "resnet18" | "resnet50" => vec![PlanRule::new("fc.*", Placement::Shard(0))],
+        "mlp" => vec![
+            PlanRule::new("fc1.*", Placement::Shard(0)),
+            PlanRule::new("fc2.weight", Placement::Shard(1)),
+        ],
+        other => {
+            return Err(Error::invalid(
+                "model",
+                other,
+                format!("one of {}", PRESETS.join(", ")),
+            ));
+        }
+    };
+    Ok(TpPlan {
+        rules,
+        strict: false,
+    })
+}
+
+/// GPT-2's tensor-parallel plan for `heads` attention heads. Conv1D stores (in, out), so the
+/// column-parallel `c_attn` and `c_fc` split dim 1 (their biases dim 0) and the row-parallel
+/// `c_proj`s dim 0. `c_attn` holds q, k and v side by side; it is split as DTensor's `Shard(1)`
+/// splits it, into contiguous columns of whole heads (tp must divide 3 × heads), so one rank
+/// may hold q heads and another k heads of the same positions.
+pub fn gpt2_tp_plan(heads: u64) -> Vec<PlanRule> {
+    let qkv_heads = 3 * heads;
+    vec![
+        PlanRule::new("transformer.wte.weight", Placement::Shard(0)),
+        PlanRule::grouped(
+            "transformer.h.*.attn.c_attn.weight",
+            Placement::Shard(1),
+            "3 × n_head",
+            qkv_heads,
+        ),
+        PlanRule::grouped(
+            "transformer.h.*.attn.c_attn.bias",
+            Placement::Shard(0),
+            "3 × n_head",
+            qkv_heads,
+        ),
+        PlanRule::grouped(
+            "transformer.h.*.attn.c_proj.weight",
+            Placement::Shard(0),
+            "n_head",
+            heads,
+        ),
+        PlanRule::new("transformer.h.*.mlp.c_fc.weight", Placement::Shard(1)),
+        PlanRule::new("transformer.h.*.mlp.c_fc.bias", Placement::Shard(0)),
+        PlanRule::new("transformer.h.*.mlp.c_proj.weight", Placement::Shard(0)),
+        PlanRule::new("lm_head.weight", Placement::Shard(0)),
+    ]
 }
 
 /// `transformers.GPT2Config` defaults.

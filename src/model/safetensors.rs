@@ -6,7 +6,8 @@
 //! Metadata: `"format": "pt"`, which transformers' loaders require, and for `nninit verify`:
 //! `nninit.version`, `nninit.contract`, and per tensor
 //! `nninit.tensor.<name>`, a JSON object with its spec, seed, stream, layout, dtype, full shape,
-//! the element range held (for a partial tensor or shard) and the row zeroed after drawing
+//! the element range held (for a partial tensor or shard) or the box held (`box`, one
+//! `[start, end]` per dimension, for a rank's slice), and the row zeroed after drawing
 //! (`Embedding(padding_idx)`).
 
 use std::collections::BTreeMap;
@@ -37,8 +38,10 @@ pub struct TensorRecord {
     pub stream: StreamId,
     /// Fan layout name (`torch`, `jax`, `keras`).
     pub layout: String,
-    /// Elements of the full tensor's row-major flattening held here, when not the whole tensor.
+    /// Elements of the full tensor's row-major flattening held here, when a contiguous part.
     pub range: Option<(u64, u64)>,
+    /// The range held of each dimension, when a box (a rank's slice) that is not the whole.
+    pub ranges: Option<Vec<(u64, u64)>>,
     /// A dim-0 row set to zero after drawing.
     pub zero_row: Option<u64>,
 }
@@ -144,7 +147,7 @@ fn header(records: &[TensorRecord], extra_metadata: &[(String, String)]) -> Resu
     let mut header = serde_json::Map::new();
     let mut offset = 0u64;
     for record in records {
-        let record_json = json!({
+        let mut record_json = json!({
             "spec": record.spec,
             "seed": record.stream.seed.to_string(),
             "stream": record.stream.stream.to_string(),
@@ -154,6 +157,9 @@ fn header(records: &[TensorRecord], extra_metadata: &[(String, String)]) -> Resu
             "range": record.range.map(|(a, b)| [a, b]),
             "zero_row": record.zero_row,
         });
+        if let Some(ranges) = &record.ranges {
+            record_json["box"] = json!(ranges.iter().map(|&(a, b)| [a, b]).collect::<Vec<_>>());
+        }
         metadata.insert(tensor_key(&record.name), record_json.to_string());
         let end = offset + record.byte_len()?;
         let entry = json!({"dtype": record.dtype.to_string(), "shape": record.shape, "data_offsets": [offset, end]});

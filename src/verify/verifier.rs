@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::backend::draw::{Backend, draw_f32};
 use crate::contract::dtype::Dtype;
+use crate::contract::slice::Slice;
 use crate::contract::stream::{StreamId, unit_closed_open};
 use crate::error::{Error, Result};
 use crate::sample::sampler::Sampler;
@@ -53,8 +54,61 @@ pub struct Claim {
     pub dtype: Dtype,
     /// Elements of the full tensor held, when not all of it.
     pub range: Option<(u64, u64)>,
+    /// The range held of each dimension, when a box (a rank's slice); its elements are held in
+    /// row-major order.
+    pub ranges: Option<Vec<(u64, u64)>>,
     /// A dim-0 row set to zero after drawing (`Embedding(padding_idx)`).
     pub zero_row: Option<u64>,
+}
+
+impl Claim {
+    /// The elements the claim's values hold: its box when it names one, else its range (the
+    /// whole tensor when it names neither).
+    fn held(&self, numel: u64) -> Result<Held> {
+        let out_of_range = |what: String| {
+            Error::invalid(
+                "tensor",
+                &self.name,
+                format!(
+                    "metadata whose {what} lies within its shape {:?}",
+                    self.shape
+                ),
+            )
+        };
+        if let Some(ranges) = &self.ranges {
+            let slice = Slice::new(&self.shape, ranges.iter().map(|&(a, b)| a..b).collect())
+                .map_err(|_| out_of_range(format!("box {ranges:?}")))?;
+            return Ok(Held::Box(slice));
+        }
+        let (start, end) = self.range.unwrap_or((0, numel));
+        if end < start || end > numel {
+            return Err(out_of_range(format!("range {start}..{end}")));
+        }
+        Ok(Held::Range(start, end))
+    }
+}
+
+/// The elements a claim's values hold, in order.
+enum Held {
+    Range(u64, u64),
+    Box(Slice),
+}
+
+impl Held {
+    fn len(&self) -> u64 {
+        match self {
+            Held::Range(start, end) => end - start,
+            Held::Box(slice) => slice.numel(),
+        }
+    }
+
+    /// The tensor index of the `k`-th held element.
+    fn index(&self, k: u64) -> u64 {
+        match self {
+            Held::Range(start, _) => start + k,
+            Held::Box(slice) => slice.index(k),
+        }
+    }
 }
 
 impl Claim {
@@ -95,6 +149,19 @@ impl Claim {
             )),
             _ => return Err(bad("range must be null or [start, end]")),
         };
+        let ranges = match &json["box"] {
+            Value::Null => None,
+            Value::Array(dims) => Some(
+                dims.iter()
+                    .map(|d| match d.as_array().map(Vec::as_slice) {
+                        Some([a, b]) => a.as_u64().zip(b.as_u64()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<(u64, u64)>>>()
+                    .ok_or_else(|| bad("box must hold one [start, end] per dimension"))?,
+            ),
+            _ => return Err(bad("box must be null or a list of [start, end]")),
+        };
         Ok(Claim {
             name: name.to_string(),
             shape,
@@ -103,6 +170,7 @@ impl Claim {
             stream: StreamId::new(number("seed")?, number("stream")?),
             dtype: Dtype::parse(&text("dtype")?.to_ascii_lowercase())?,
             range,
+            ranges,
             zero_row: match &json["zero_row"] {
                 Value::Null => None,
                 row => Some(
@@ -197,19 +265,18 @@ fn reference(draw: &Draw) -> Option<Reference> {
     }
 }
 
-/// The element indices checked: all of `range`, or `sample` evenly spaced ones.
-fn checked_indices(range: (u64, u64), sample: Option<u64>) -> Vec<u64> {
-    let len = range.1 - range.0;
+/// The positions checked among `len` held values: all, or `sample` evenly spaced ones.
+fn checked_positions(len: u64, sample: Option<u64>) -> Vec<u64> {
     match sample {
         Some(n) if n < len => (0..n)
-            .map(|k| range.0 + (k as u128 * len as u128 / n as u128) as u64)
+            .map(|k| (k as u128 * len as u128 / n as u128) as u64)
             .collect(),
-        _ => (range.0..range.1).collect(),
+        _ => (0..len).collect(),
     }
 }
 
-/// Verifies `values` (decoded to f32; element `k` is element `range.start + k` of the tensor)
-/// against `claim`.
+/// Verifies `values` (decoded to f32; value `k` is the claim's `k`-th held element: element
+/// `range.start + k` of the tensor, or the `k`-th of its box) against `claim`.
 pub fn verify_values(values: &[f32], claim: &Claim, options: &VerifyOptions) -> Result<Report> {
     let numel = claim
         .shape
@@ -222,16 +289,15 @@ pub fn verify_values(values: &[f32], claim: &Claim, options: &VerifyOptions) -> 
                 "element count must fit in u64",
             )
         })?;
-    let range = claim.range.unwrap_or((0, numel));
-    if range.1 < range.0 || range.1 > numel || values.len() as u64 != range.1 - range.0 {
+    let held = claim.held(numel)?;
+    if values.len() as u64 != held.len() {
         return Err(Error::invalid(
             "tensor",
             &claim.name,
             format!(
-                "holds {} values; its metadata claims elements {}..{} of {numel}",
+                "holds {} values; its metadata claims {} of its {numel} elements",
                 values.len(),
-                range.0,
-                range.1
+                held.len()
             ),
         ));
     }
@@ -241,14 +307,15 @@ pub fn verify_values(values: &[f32], claim: &Claim, options: &VerifyOptions) -> 
         fan_out: None,
     };
     let plan = Init::parse(&claim.spec)?.plan(&claim.shape, &rule)?;
-    let indices = checked_indices(range, options.sample);
-    let expected = expected_values(&plan, claim, range, &indices)?;
+    let positions = checked_positions(held.len(), options.sample);
+    let indices: Vec<u64> = positions.iter().map(|&k| held.index(k)).collect();
+    let expected = expected_values(&plan, claim, &indices)?;
     let tolerance = draw_tolerance(&plan.draw);
     let mut worst_difference = 0.0f64;
     let mut mismatches = 0;
     let mut checked_values = Vec::with_capacity(indices.len());
-    for (&index, &want) in indices.iter().zip(&expected) {
-        let got = values[(index - range.0) as usize];
+    for (&position, &want) in positions.iter().zip(&expected) {
+        let got = values[position as usize];
         checked_values.push(got);
         let difference = (f64::from(got) - f64::from(want)).abs();
         if difference.is_nan() || difference > tolerance + claim.dtype.ulp(want) {
@@ -280,14 +347,9 @@ pub fn verify_values(values: &[f32], claim: &Claim, options: &VerifyOptions) -> 
     })
 }
 
-/// The CPU reference at `indices` (all inside `range`), already in the claim's dtype.
-fn expected_values(
-    plan: &Plan,
-    claim: &Claim,
-    range: (u64, u64),
-    indices: &[u64],
-) -> Result<Vec<f32>> {
-    let mut values = drawn_values(plan, claim, range, indices)?;
+/// The CPU reference at `indices`, already in the claim's dtype.
+fn expected_values(plan: &Plan, claim: &Claim, indices: &[u64]) -> Result<Vec<f32>> {
+    let mut values = drawn_values(plan, claim, indices)?;
     if let (Some(row), Some(&rows)) = (claim.zero_row, claim.shape.first()) {
         let row_len = claim.shape.iter().product::<u64>() / rows.max(1);
         for (value, &i) in values.iter_mut().zip(indices) {
@@ -299,12 +361,7 @@ fn expected_values(
     Ok(values)
 }
 
-fn drawn_values(
-    plan: &Plan,
-    claim: &Claim,
-    range: (u64, u64),
-    indices: &[u64],
-) -> Result<Vec<f32>> {
+fn drawn_values(plan: &Plan, claim: &Claim, indices: &[u64]) -> Result<Vec<f32>> {
     match &plan.draw {
         Draw::Sample(sampler) => {
             let prepared = sampler.prepare(claim.dtype)?;
@@ -318,16 +375,20 @@ fn drawn_values(
                 .collect())
         }
         _ => {
+            // The extent of the indices (increasing: held elements are in tensor order).
+            let (Some(&first), Some(&last)) = (indices.first(), indices.last()) else {
+                return Ok(Vec::new());
+            };
             let whole = draw_f32(
                 Backend::Cpu,
                 plan,
                 &claim.shape,
                 claim.stream,
-                range.0..range.1,
+                first..last + 1,
             )?;
             Ok(indices
                 .iter()
-                .map(|&i| claim.dtype.round(whole[(i - range.0) as usize]))
+                .map(|&i| claim.dtype.round(whole[(i - first) as usize]))
                 .collect())
         }
     }
@@ -382,16 +443,11 @@ pub fn verify_gpu_buffer(
     options: &VerifyOptions,
 ) -> Result<Report> {
     let numel = claim.shape.iter().product::<u64>();
-    let (start, end) = claim.range.unwrap_or((0, numel));
-    let bytes = (end.saturating_sub(start))
+    let bytes = claim
+        .held(numel)?
+        .len()
         .checked_mul(claim.dtype.size_bytes() as u64)
-        .ok_or_else(|| {
-            Error::invalid(
-                "range",
-                format!("{start}..{end}"),
-                "byte size must fit in u64",
-            )
-        })?;
+        .ok_or_else(|| Error::invalid("tensor", &claim.name, "a byte size that fits in u64"))?;
     // Read whole 4-byte words; a 16-bit tensor of odd length drops its padding half on decode.
     let padded = bytes.next_multiple_of(4);
     let data: Vec<u8> = gpu.read_buffer(buffer, byte_offset, padded)?;

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::contract::dtype::Dtype;
 use crate::contract::math::{bf16_bits, f16_bits};
 use crate::contract::philox::philox4x32_10_lanes;
+use crate::contract::slice::Rows;
 use crate::contract::stream::{StreamId, key};
 use crate::error::{Error, Result};
 use crate::sample::sampler::{BATCH, Prepared, Sampler};
@@ -247,6 +248,26 @@ fn run<K: BatchKernel>(kernel: &K, first: u64, out: &mut [K::Out]) {
         });
 }
 
+/// Fills `out` with the elements of `rows` of `kernel`, in order: in parallel chunks of each row
+/// where rows are long, else in parallel over the rows.
+fn run_rows<K: BatchKernel>(kernel: &K, rows: Rows, out: &mut [K::Out]) {
+    if rows.rows == 1 || rows.len >= CHUNK_ELEMENTS as u64 {
+        for (r, row) in out.chunks_mut(rows.len.max(1) as usize).enumerate() {
+            run(kernel, rows.row(r as u64).start, row);
+        }
+        return;
+    }
+    let per_task = (CHUNK_ELEMENTS as u64 / rows.len).max(1) as usize;
+    out.par_chunks_mut(per_task * rows.len as usize)
+        .enumerate()
+        .for_each(|(task, rows_out)| {
+            for (r, row) in rows_out.chunks_mut(rows.len as usize).enumerate() {
+                let r = (task * per_task + r) as u64;
+                fill_chunk(kernel, rows.row(r).start, row);
+            }
+        });
+}
+
 /// One chunk, with the widest vector instructions this CPU has: Philox in AVX-512 registers
 /// where the CPU has AVX-512F (else AVX2), and the transforms compiled for AVX-512 or AVX2 as
 /// the kernel measured faster.
@@ -398,24 +419,47 @@ pub fn fill_bytes(
     dtype: Dtype,
     out: &mut [u8],
 ) -> Result<()> {
+    let count = (out.len() / dtype.size_bytes()) as u64;
+    fill_rows_bytes(
+        sampler,
+        stream,
+        Rows::from(first..first + count),
+        dtype,
+        out,
+    )
+}
+
+/// Fills `out` with the little-endian bytes of the elements of `rows` (a box of a tensor, row
+/// after row) of `sampler` drawn from `stream` as `dtype`; `out` holds exactly those elements.
+/// Each row is computed directly, never the rows' whole extent.
+pub fn fill_rows_bytes(
+    sampler: &Sampler,
+    stream: StreamId,
+    rows: Rows,
+    dtype: Dtype,
+    out: &mut [u8],
+) -> Result<()> {
     let size = dtype.size_bytes();
-    if !out.len().is_multiple_of(size) {
+    if !out.len().is_multiple_of(size) || (out.len() / size) as u64 != rows.numel() {
         return Err(Error::invalid(
             "output length",
             out.len(),
-            format!("must be a multiple of {size} bytes for {dtype}"),
+            format!(
+                "must be {} elements of {size} bytes for {dtype}",
+                rows.numel()
+            ),
         ));
     }
     let prepared = sampler.prepare(dtype)?;
     let values = Values { prepared, stream };
     match dtype {
-        Dtype::F32 => run(&BytesF32(values), first, bytemuck::cast_slice_mut(out)),
-        Dtype::F16 | Dtype::Bf16 => run(
+        Dtype::F32 => run_rows(&BytesF32(values), rows, bytemuck::cast_slice_mut(out)),
+        Dtype::F16 | Dtype::Bf16 => run_rows(
             &Bytes16(Bits16 {
                 values,
                 bf16: dtype == Dtype::Bf16,
             }),
-            first,
+            rows,
             bytemuck::cast_slice_mut(out),
         ),
     }

@@ -7,4 +7,4 @@ pub mod orthogonal;
 mod philox_x86;
 pub mod sparse;
 
-pub use fill::{fill, fill_bf16, fill_bits, fill_bytes, fill_f16, fill_words};
+pub use fill::{fill, fill_bf16, fill_bits, fill_bytes, fill_f16, fill_rows_bytes, fill_words};

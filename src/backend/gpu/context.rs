@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::ThreadId;
 
 use super::adapter::{request_adapter, request_device};
-use super::kernels::{Destination, FillKernels};
+use super::kernels::{Destination, FillKernels, FillRequest};
 use super::resources::create_buffer_init;
 use crate::contract::dtype::Dtype;
+use crate::contract::slice::Rows;
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
 use crate::sample::sampler::Sampler;
@@ -162,7 +163,7 @@ impl GpuContext {
         stream: StreamId,
         elements: Range<u64>,
     ) -> Result<Vec<f32>> {
-        self.fill_as(sampler, stream, elements, Dtype::F32)
+        self.fill_as(sampler, stream, checked_range(elements)?, Dtype::F32)
     }
 
     /// Draws elements `elements` of `sampler` from `stream` on the GPU as the 16-bit `dtype`
@@ -182,7 +183,7 @@ impl GpuContext {
                 "must be f16 or bf16 for 16-bit bits (use fill for f32)",
             ));
         }
-        self.fill_as(sampler, stream, elements, dtype)
+        self.fill_as(sampler, stream, checked_range(elements)?, dtype)
     }
 
     /// Draws elements `elements` of `sampler` from `stream` on the GPU as `dtype` and reads back
@@ -195,17 +196,30 @@ impl GpuContext {
         elements: Range<u64>,
         dtype: Dtype,
     ) -> Result<Vec<u8>> {
-        self.fill_as(sampler, stream, elements, dtype)
+        self.fill_as(sampler, stream, checked_range(elements)?, dtype)
+    }
+
+    /// The elements of `rows` (a box of the tensor, row after row) of `sampler` from `stream`
+    /// as `dtype`, read back as little-endian bytes: each row computed directly, in as few
+    /// dispatches as the rows allow, never the rows' whole extent.
+    pub fn fill_rows_bytes(
+        &self,
+        sampler: &Sampler,
+        stream: StreamId,
+        rows: Rows,
+        dtype: Dtype,
+    ) -> Result<Vec<u8>> {
+        self.fill_as(sampler, stream, rows, dtype)
     }
 
     /// Elements `elements` of `sampler` from `stream` as `dtype`, read back as `T`s (f32 values,
-    /// 16-bit patterns or bytes): the work of [`Self::fill`], [`Self::fill_bits`] and
-    /// [`Self::fill_bytes`].
+    /// 16-bit patterns or bytes): the work of [`Self::fill`], [`Self::fill_bits`],
+    /// [`Self::fill_bytes`] and [`Self::fill_rows_bytes`].
     fn fill_as<T: bytemuck::Pod>(
         &self,
         sampler: &Sampler,
         stream: StreamId,
-        elements: Range<u64>,
+        elements: Rows,
         dtype: Dtype,
     ) -> Result<Vec<T>> {
         sampler.prepare(dtype)?;
@@ -213,24 +227,24 @@ impl GpuContext {
             elements,
             dtype.size_bytes() as u64,
             |encoder, dst, piece| {
-                self.kernels.record_fill_dtype(
-                    &self.device,
-                    encoder,
+                let request = FillRequest {
                     dst,
-                    sampler,
+                    sampler: *sampler,
                     stream,
-                    piece,
+                    elements: piece,
                     dtype,
-                )
+                };
+                self.kernels
+                    .record_fill_batch(&self.device, encoder, &[request])
             },
         )
     }
 
     /// Raw words `elements` of `stream`, computed on the GPU and read back.
     pub fn words(&self, stream: StreamId, elements: Range<u64>) -> Result<Vec<u32>> {
-        self.fill_and_read(elements, 4, |encoder, dst, piece| {
+        self.fill_and_read(checked_range(elements)?, 4, |encoder, dst, piece| {
             self.kernels
-                .record_words(&self.device, encoder, dst, stream, piece)
+                .record_words(&self.device, encoder, dst, stream, piece.row(0))
         })
     }
 
@@ -280,22 +294,20 @@ impl GpuContext {
     /// whole 4-byte words; the padding of a final odd 16-bit element is dropped.
     fn fill_and_read<T: bytemuck::Pod>(
         &self,
-        elements: Range<u64>,
+        elements: Rows,
         elem_bytes: u64,
-        record: impl Fn(&mut wgpu::CommandEncoder, Destination<'_>, Range<u64>) -> Result<()>,
+        record: impl Fn(&mut wgpu::CommandEncoder, Destination<'_>, Rows) -> Result<()>,
     ) -> Result<Vec<T>> {
         let per_element = (elem_bytes as usize) / std::mem::size_of::<T>();
-        let len = elements.end.checked_sub(elements.start).ok_or_else(|| {
-            Error::invalid(
-                "range",
-                format!("{}..{}", elements.start, elements.end),
-                "start must not exceed end",
-            )
-        })?;
+        let len = elements.rows.saturating_mul(elements.len);
+        let shown = match elements.rows {
+            1 => format!("{}..{}", elements.first, elements.first + elements.len),
+            _ => format!("{elements:?}"),
+        };
         let too_big = || {
             Error::invalid(
                 "range",
-                format!("{}..{}", elements.start, elements.end),
+                &shown,
                 format!(
                     "{len} elements of {elem_bytes} bytes do not fit in host memory; \
                      fill it into a buffer of your own (FillKernels::record_fill) or in parts"
@@ -318,16 +330,14 @@ impl GpuContext {
         let piece_len = len.min((max_piece_bytes & !3) / elem_bytes / 2 * 2).max(2);
         self.with_error_scope("fill", || {
             let buffer = self.storage_buffer((piece_len * elem_bytes).next_multiple_of(4))?;
-            let mut start = elements.start;
-            while start < elements.end {
-                let piece = start..elements.end.min(start + piece_len);
+            for piece in elements.pieces(piece_len) {
                 let mut encoder = self.device.create_command_encoder(&Default::default());
                 let dst = Destination {
                     buffer: &buffer,
                     byte_offset: 0,
                 };
-                record(&mut encoder, dst, piece.clone())?;
-                let bytes = (piece.end - piece.start) * elem_bytes;
+                record(&mut encoder, dst, piece)?;
+                let bytes = piece.numel() * elem_bytes;
                 // Straight from the mapped staging buffer into the result: no third copy.
                 self.read_back_with(encoder, &buffer, 0, bytes.next_multiple_of(4), |view| {
                     let keep = bytes as usize / std::mem::size_of::<T>();
@@ -336,7 +346,6 @@ impl GpuContext {
                     bytemuck::cast_slice_mut::<T, u8>(&mut out[old..])
                         .copy_from_slice(&view[..bytes as usize]);
                 })?;
-                start = piece.end;
             }
             Ok(out)
         })
@@ -624,4 +633,16 @@ impl ErrorScopes {
         let oom = pollster::block_on(oom.pop());
         oom.or(internal).or(validation)
     }
+}
+
+/// `range` as one row, when its start does not exceed its end.
+fn checked_range(range: Range<u64>) -> Result<Rows> {
+    if range.start > range.end {
+        return Err(Error::invalid(
+            "range",
+            format!("{}..{}", range.start, range.end),
+            "start must not exceed end",
+        ));
+    }
+    Ok(Rows::from(range))
 }

@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::contract::dtype::Dtype;
+use crate::contract::slice::Rows;
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
 use crate::sample::sampler::{KernelDist, Prepared, Sampler};
@@ -63,14 +64,15 @@ pub struct FillRequest<'a> {
     pub sampler: Sampler,
     /// The tensor's stream.
     pub stream: StreamId,
-    /// Which elements of the tensor.
-    pub elements: Range<u64>,
+    /// Which elements of the tensor: a range (`(a..b).into()`) or a box of rows, stored in
+    /// `dst` one after another.
+    pub elements: Rows,
     /// Output type.
     pub dtype: Dtype,
 }
 
 /// Mirrors `FillParams` in `shaders/fill.wgsl` (uniform address space: `p` and `q` at 16-byte
-/// aligned offsets 48 and 64, 80 bytes in all).
+/// aligned offsets 48 and 64, `row_stride` at 80, 96 bytes in all).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct FillParams {
@@ -86,9 +88,13 @@ struct FillParams {
     zero: u32,
     p: [f32; 4],
     q: [f32; 4],
+    /// Elements from one row of a box window to the next (0 for a contiguous window).
+    row_stride: u32,
+    /// The struct's size in WGSL's uniform layout is a multiple of 16.
+    pad: [u32; 3],
 }
 
-const _: () = assert!(std::mem::size_of::<FillParams>() == 80);
+const _: () = assert!(std::mem::size_of::<FillParams>() == 96);
 const _: () = assert!(std::mem::offset_of!(FillParams, p) == 48);
 const _: () = assert!(std::mem::offset_of!(FillParams, q) == 64);
 
@@ -139,6 +145,8 @@ struct Window<'a> {
     /// view by pairs of blocks (`bind_size` is then a multiple of 8 elements).
     whole: bool,
     groups: u32,
+    /// Rows of a box window (workgroups along y), 1 for a contiguous one.
+    rows: u32,
 }
 
 impl FillKernels {
@@ -324,7 +332,7 @@ impl FillKernels {
                 &prepared,
                 r.dtype,
                 r.stream,
-                r.elements.clone(),
+                r.elements,
                 &mut windows,
             )?;
         }
@@ -388,7 +396,15 @@ impl FillKernels {
         elements: Range<u64>,
     ) -> Result<()> {
         let mut windows = Vec::new();
-        self.windows(device, dst, prepared, dtype, stream, elements, &mut windows)?;
+        self.windows(
+            device,
+            dst,
+            prepared,
+            dtype,
+            stream,
+            elements.into(),
+            &mut windows,
+        )?;
         self.record_windows(device, encoder, &windows)?;
         Ok(())
     }
@@ -396,8 +412,92 @@ impl FillKernels {
     /// Validates a fill and appends its bound windows to `out`. Tensors larger than the device's
     /// binding limit take several windows, each bound from an aligned byte at or below its first
     /// element (the kernel skips the lead) and carrying its counter offset.
+    /// A box of rows is bound as few windows as the limits allow, each a run of whole rows (one
+    /// row per workgroup row), unless one row alone exceeds a binding: then row by row.
     #[allow(clippy::too_many_arguments)]
     fn windows<'a>(
+        &self,
+        device: &wgpu::Device,
+        dst: Destination<'a>,
+        prepared: &Prepared,
+        dtype: Dtype,
+        stream: StreamId,
+        elements: Rows,
+        out: &mut Vec<Window<'a>>,
+    ) -> Result<()> {
+        let size = dtype.size_bytes() as u64;
+        checked_destination(dst, &elements, size)?;
+        if elements.rows <= 1 {
+            let range = elements.row(0);
+            return self.range_windows(device, dst, prepared, dtype, stream, range, out);
+        }
+        let limits = device.limits();
+        let align = u64::from(limits.min_storage_buffer_offset_alignment).max(32);
+        let max_binding = limits.max_storage_buffer_binding_size & !15;
+        let row_bytes = elements.len * size;
+        // Rows per window: within a binding, below 2^31 row offsets (u32 in the kernel), within
+        // the dispatch limit.
+        let per_window = ((max_binding - align) / row_bytes.max(1))
+            .min((1 << 31) / elements.stride.max(1))
+            .min(MAX_WINDOW_ELEMENTS / elements.len.max(1))
+            .min(u64::from(limits.max_compute_workgroups_per_dimension));
+        if per_window < 2 {
+            for r in 0..elements.rows {
+                let row_dst = Destination {
+                    byte_offset: dst.byte_offset + r * row_bytes,
+                    ..dst
+                };
+                let row = elements.row(r);
+                self.range_windows(device, row_dst, prepared, dtype, stream, row, out)?;
+            }
+            return Ok(());
+        }
+        let key = crate::contract::stream::key(stream.seed);
+        let mut r = 0;
+        while r < elements.rows {
+            let n = per_window.min(elements.rows - r);
+            let byte = dst.byte_offset + r * row_bytes;
+            let bind_start = byte - byte % align;
+            let lead = byte - bind_start;
+            let first = elements.row(r).start;
+            let blocks = (first % 4 + elements.len).div_ceil(4);
+            let groups = blocks
+                .div_ceil(u64::from(WORKGROUP_SIZE) * BLOCKS_PER_INVOCATION)
+                .min(u64::from(limits.max_compute_workgroups_per_dimension))
+                .min(MAX_GROUPS);
+            out.push(Window {
+                params: FillParams {
+                    key,
+                    stream: [stream.stream as u32, (stream.stream >> 32) as u32],
+                    first_block: [(first / 4) as u32, ((first / 4) >> 32) as u32],
+                    first_lane: (first % 4) as u32,
+                    count: elements.len as u32,
+                    dst_offset: (lead / size) as u32,
+                    split: prepared.split,
+                    step: prepared.step,
+                    zero: 0,
+                    p: prepared.p,
+                    q: prepared.q,
+                    row_stride: elements.stride as u32,
+                    pad: [0; 3],
+                },
+                dist: prepared.dist,
+                dtype,
+                buffer: dst.buffer,
+                bind_start,
+                bind_size: (lead + size * n * elements.len).next_multiple_of(4),
+                whole: false,
+                groups: groups as u32,
+                rows: n as u32,
+            });
+            r += n;
+        }
+        Ok(())
+    }
+
+    /// The windows of a contiguous range of elements (see [`Self::windows`]).
+    #[allow(clippy::too_many_arguments)]
+    fn range_windows<'a>(
         &self,
         device: &wgpu::Device,
         dst: Destination<'a>,
@@ -408,7 +508,7 @@ impl FillKernels {
         out: &mut Vec<Window<'a>>,
     ) -> Result<()> {
         let size = dtype.size_bytes() as u64;
-        let len = checked_destination(dst, &elements, size)?;
+        let len = elements.end - elements.start;
         let limits = device.limits();
         // Bound at a multiple of 32 bytes at least, so that a pair of blocks (32 bytes of f32,
         // 16 of f16/bf16) is aligned to its own size whatever the adapter allows.
@@ -473,6 +573,8 @@ impl FillKernels {
                         zero: 0,
                         p: prepared.p,
                         q: prepared.q,
+                        row_stride: 0,
+                        pad: [0; 3],
                     },
                     dist: prepared.dist,
                     dtype,
@@ -482,6 +584,7 @@ impl FillKernels {
                     bind_size: (piece_lead + size * n).next_multiple_of(4),
                     whole,
                     groups: groups as u32,
+                    rows: 1,
                 });
             }
             done += count;
@@ -555,7 +658,7 @@ impl FillKernels {
                 ],
             });
             pass.set_bind_group(0, &bind_group, &[(index as u64 * stride) as u32]);
-            pass.dispatch_workgroups(window.groups, 1, 1);
+            pass.dispatch_workgroups(window.groups, window.rows, 1);
         }
         Ok(())
     }
@@ -608,16 +711,25 @@ impl FillKernels {
     }
 }
 
-/// Checks that `elements` of `size` bytes each fit in `dst` and returns its length.
-fn checked_destination(dst: Destination<'_>, elements: &Range<u64>, size: u64) -> Result<u64> {
-    if elements.start > elements.end {
+/// Checks that `elements` of `size` bytes each fit in `dst`, and that its rows neither overlap
+/// nor pass the last u64 index; returns how many elements it holds.
+fn checked_destination(dst: Destination<'_>, elements: &Rows, size: u64) -> Result<u64> {
+    let last_index = elements
+        .rows
+        .saturating_sub(1)
+        .checked_mul(elements.stride)
+        .and_then(|offset| offset.checked_add(elements.first))
+        .and_then(|start| start.checked_add(elements.len));
+    if last_index.is_none() || (elements.rows > 1 && elements.stride < elements.len) {
         return Err(Error::invalid(
-            "range",
-            format!("{}..{}", elements.start, elements.end),
-            "start must not exceed end",
+            "elements",
+            format!("{elements:?}"),
+            "rows that do not overlap (stride ≥ len), within u64 indices",
         ));
     }
-    let len = elements.end - elements.start;
+    let len = elements.rows.checked_mul(elements.len).ok_or_else(|| {
+        Error::invalid("elements", format!("{elements:?}"), "count overflows u64")
+    })?;
     if !dst.buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
         return Err(Error::invalid(
             "buffer usage",

@@ -166,6 +166,7 @@ pub fn run(args: FillArgs) -> Result<()> {
                 stream: id,
                 layout: rule.layout.name().to_string(),
                 range: args.range.is_some().then_some((range.start, range.end)),
+                ranges: None,
                 zero_row: None,
             };
             let mut bytes = Some(bytes);

@@ -9,11 +9,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nninit::model::checkpoint;
 use nninit::model::hf::HfModel;
-use nninit::model::init::{InitJob, InitSummary, Shard};
+use nninit::model::init::{InitJob, InitSummary, Part, Shard};
 use nninit::model::json::FileTensor;
 use nninit::{Dtype, Error, Result};
 
 use crate::device::{Device, backend, check_output_dir};
+use crate::distributed;
 
 #[derive(Args)]
 pub struct InitArgs {
@@ -25,10 +26,10 @@ pub struct InitArgs {
     #[arg(long, conflicts_with = "shard")]
     pub config: Option<PathBuf>,
     /// With --config: the most bytes per shard, as save_pretrained takes it (500MB, 5GB, 2GiB).
-    #[arg(long, requires = "config")]
+    #[arg(long, requires = "config", conflicts_with_all = ["tp", "dp"])]
     pub max_shard_size: Option<String>,
-    /// With --config: replace weights already in the output directory.
-    #[arg(long, requires = "config")]
+    /// With --config, or --tp/--dp: replace weights already in the output directory.
+    #[arg(long)]
     pub force: bool,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -42,9 +43,26 @@ pub struct InitArgs {
     /// --config, the output directory (default: MODEL_TYPE-init).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write only shard I of N: the I-th of N contiguous dim-0 row blocks of every tensor.
-    #[arg(long)]
+    /// Write only shard I of N: the I-th of N contiguous dim-0 row blocks of every tensor
+    /// (rows [I·n/N, (I+1)·n/N)), as before --tp/--dp.
+    #[arg(long, conflicts_with_all = ["tp", "dp", "plan", "rank", "world_size"])]
     pub shard: Option<String>,
+    /// Tensor-parallel ranks: each tensor placed as the model's plan (or --plan) says, into
+    /// DIR/rank-RRRRR-of-WWWWW.safetensors and DIR/manifest.json.
+    #[arg(long)]
+    pub tp: Option<u64>,
+    /// Data-parallel ranks: FSDP-style Shard(0) of each tp-local tensor.
+    #[arg(long)]
+    pub dp: Option<u64>,
+    /// A tensor-parallel plan: a JSON list of {"pattern", "placement"[, "groups"]}.
+    #[arg(long, value_name = "FILE.json")]
+    pub plan: Option<PathBuf>,
+    /// This process's rank (default: from torchrun, Open MPI or Slurm; without any, every rank).
+    #[arg(long)]
+    pub rank: Option<u64>,
+    /// How many ranks (default: from the launcher; must equal tp × dp).
+    #[arg(long)]
+    pub world_size: Option<u64>,
 }
 
 impl Default for InitArgs {
@@ -59,6 +77,11 @@ impl Default for InitArgs {
             device: Device::Auto,
             out: None,
             shard: None,
+            tp: None,
+            dp: None,
+            plan: None,
+            rank: None,
+            world_size: None,
         }
     }
 }
@@ -89,6 +112,20 @@ pub fn run(args: InitArgs) -> Result<()> {
             .collect();
         (args.model.clone(), tensors)
     };
+    if distributed::requested(&args)? {
+        let plan = match args.model.ends_with(".json") {
+            true => None,
+            false => Some(nninit::model::presets::tp_plan(&args.model)?),
+        };
+        let model = distributed::Model {
+            name: model_name.clone(),
+            job: InitJob::whole(tensors, args.seed, dtype),
+            plan,
+            config_json: None,
+            stem: model_name,
+        };
+        return distributed::run(&args, model);
+    }
     let out = args.out.clone().unwrap_or_else(|| match shard {
         None => PathBuf::from(format!("{model_name}.safetensors")),
         Some(s) => PathBuf::from(format!(
@@ -108,7 +145,8 @@ pub fn run(args: InitArgs) -> Result<()> {
         tensors,
         seed: args.seed,
         dtype,
-        shard,
+        part: shard.map_or(Part::Whole, Part::Shard),
+        metadata: Vec::new(),
     };
     let gpu = args.device.open()?;
     let bar = progress_bar(job.tensors.len());
@@ -140,18 +178,31 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
         )
     })?;
     let model = HfModel::from_config_json(&text)?;
+    if distributed::requested(args)? {
+        let model = distributed::Model {
+            name: model.class.to_string(),
+            config_json: Some(model.config_json(dtype.torch_name())),
+            stem: format!("{}-init", model.model_type),
+            plan: Some(model.tp_plan),
+            job: InitJob::whole(
+                model.tensors.into_iter().map(FileTensor::from).collect(),
+                args.seed,
+                dtype,
+            ),
+        };
+        return distributed::run(args, model);
+    }
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}-init", model.model_type)));
     checkpoint::check_dir(&dir, args.force)?;
     let config_json = model.config_json(dtype.torch_name());
-    let job = InitJob {
-        tensors: model.tensors.into_iter().map(FileTensor::from).collect(),
-        seed: args.seed,
+    let job = InitJob::whole(
+        model.tensors.into_iter().map(FileTensor::from).collect(),
+        args.seed,
         dtype,
-        shard: None,
-    };
+    );
     let gpu = args.device.open()?;
     let bar = progress_bar(job.tensors.len());
     let written = checkpoint::write(
@@ -175,7 +226,7 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
     Ok(())
 }
 
-fn progress_bar(tensors: usize) -> Option<ProgressBar> {
+pub fn progress_bar(tensors: usize) -> Option<ProgressBar> {
     std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(tensors as u64);
         bar.set_style(
@@ -186,21 +237,21 @@ fn progress_bar(tensors: usize) -> Option<ProgressBar> {
     })
 }
 
-fn advance(bar: &Option<ProgressBar>, done: usize, total: usize) {
+pub fn advance(bar: &Option<ProgressBar>, done: usize, total: usize) {
     if let Some(bar) = bar {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     }
 }
 
-fn finish(bar: Option<ProgressBar>) {
+pub fn finish(bar: Option<ProgressBar>) {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
 }
 
 /// The run's one-line account and its per-scheme table.
-fn print_summary(place: &str, summary: &InitSummary, on_gpu: bool) {
+pub fn print_summary(place: &str, summary: &InitSummary, on_gpu: bool) {
     println!(
         "{place}: {} tensors, {} parameters, {:.1} MB in {:.2} s: drawing {:.2} s on the {} and \
          writing {:.2} s, side by side",

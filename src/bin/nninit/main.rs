@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 use nninit::Error;
 
 mod adapter;
+mod assemble;
 mod bench;
 mod bits;
 mod device;
+mod distributed;
 mod fill;
 mod init;
 mod interrupt;
@@ -39,6 +41,9 @@ enum Command {
     Bits(bits::BitsArgs),
     /// Draws one tensor with any scheme and writes it as .npy or .safetensors.
     Fill(fill::FillArgs),
+    /// Places the rank files of `init --tp/--dp` back into the unsharded checkpoint, byte for
+    /// byte the file an unsharded `init` writes.
+    Assemble(assemble::AssembleArgs),
     /// Verifies every tensor of a .safetensors file written by nninit against its metadata:
     /// element by element against the CPU reference, and statistically.
     Verify(verify::VerifyArgs),
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Fill(args) => fill::run(args).map(|()| true),
         Command::Adapter => adapter::run().map(|()| true),
         Command::Verify(args) => verify::run(args),
+        Command::Assemble(args) => assemble::run(args).map(|()| true),
         Command::Study(args) => study::run(args).map(|()| true),
         Command::Bench(args) => bench::run(args).map(|()| true),
     };

@@ -1,16 +1,19 @@
 //! `nninit verify`: every tensor of a file — or of every weights file of a checkpoint
-//! directory, checked against its index — against its metadata, one row each.
+//! directory, checked against its index, or of every rank file, checked against the manifest —
+//! against its metadata, one row each.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use nninit::model::parallel::manifest::{MANIFEST, check_ranks};
 use nninit::verify::{Report, VerifyOptions};
 use nninit::{Error, Result};
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// The .safetensors file, or a checkpoint directory (model.safetensors, or the shards its
-    /// model.safetensors.index.json names).
+    /// The .safetensors file, a checkpoint directory (model.safetensors, or the shards its
+    /// model.safetensors.index.json names), or a sharded run's directory (its rank files, checked
+    /// against its manifest.json first).
     pub file: PathBuf,
     /// Check this many evenly spaced elements per tensor instead of all of them.
     #[arg(long)]
@@ -41,7 +44,10 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
         ),
         other => other,
     };
-    let files = if args.file.is_dir() {
+    let files = if args.file.join(MANIFEST).exists() {
+        // A sharded run's directory: every rank's file as its manifest describes it.
+        check_ranks(&args.file).map_err(unreadable)?.1
+    } else if args.file.is_dir() {
         nninit::model::checkpoint::weight_files(&args.file).map_err(unreadable)?
     } else {
         vec![args.file.clone()]

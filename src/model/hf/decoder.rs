@@ -146,6 +146,31 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
     );
 
     let mut out = Tensors::new(std);
+    out.shard("model.embed_tokens.weight", 0);
+    let attn = "model.layers.*.self_attn";
+    out.shard_heads(&format!("{attn}.q_proj.*"), 0, "num_attention_heads", heads);
+    out.shard_heads(
+        &format!("{attn}.k_proj.*"),
+        0,
+        "num_key_value_heads",
+        kv_heads,
+    );
+    out.shard_heads(
+        &format!("{attn}.v_proj.*"),
+        0,
+        "num_key_value_heads",
+        kv_heads,
+    );
+    out.shard_heads(
+        &format!("{attn}.o_proj.weight"),
+        1,
+        "num_attention_heads",
+        heads,
+    );
+    out.shard("model.layers.*.mlp.gate_proj.*", 0);
+    out.shard("model.layers.*.mlp.up_proj.*", 0);
+    out.shard("model.layers.*.mlp.down_proj.weight", 1);
+    out.shard("lm_head.weight", 0);
     out.embedding("model.embed_tokens.weight", vocab, hidden, pad);
     for layer in 0..layers {
         let attn = format!("model.layers.{layer}.self_attn");

@@ -40,6 +40,7 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     let c_proj = normal(range / (2.0 * layers as f64).sqrt());
 
     let mut out = Tensors::new(base_std(config)?);
+    out.plan = crate::model::presets::gpt2_tp_plan(heads);
     // The embeddings get the base recipe's σ, the Conv1D weights `initializer_range` itself.
     out.embedding("transformer.wte.weight", vocab, d, None);
     out.embedding("transformer.wpe.weight", positions, d, None);

@@ -28,6 +28,7 @@ mod vit;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
 use crate::model::presets::ModelTensor;
 use crate::scheme::Init;
 use crate::scheme::layers::{Param, ParamInit};
@@ -60,6 +61,12 @@ pub struct HfModel {
     pub class: &'static str,
     /// Every tensor `save_pretrained` writes, in its order.
     pub tensors: Vec<ModelTensor>,
+    /// The tensor-parallel plan of the architecture, in the Megatron/torchtitan convention:
+    /// column-parallel (q/k/v, gate/up, the output head) split the output dimension,
+    /// row-parallel (attention out, MLP down) the input dimension with their biases replicated,
+    /// embeddings by vocabulary (dim 0), norms replicated; attention projections only by whole
+    /// heads.
+    pub tp_plan: TpPlan,
     /// The config as given, to be written beside the weights.
     config: Map<String, Value>,
 }
@@ -97,6 +104,10 @@ impl HfModel {
             model_type,
             class,
             tensors: tensors.list,
+            tp_plan: TpPlan {
+                rules: tensors.plan,
+                strict: false,
+            },
             config: fields,
         })
     }
@@ -230,6 +241,8 @@ fn base_std(config: &Config<'_>) -> Result<f64> {
 struct Tensors {
     std: f64,
     list: Vec<ModelTensor>,
+    /// The architecture's tensor-parallel plan.
+    plan: Vec<PlanRule>,
 }
 
 impl Tensors {
@@ -237,7 +250,21 @@ impl Tensors {
         Self {
             std,
             list: Vec::new(),
+            plan: Vec::new(),
         }
+    }
+
+    /// Tensors matching `pattern` are split along `dim` over the tensor-parallel ranks.
+    fn shard(&mut self, pattern: &str, dim: usize) {
+        self.plan
+            .push(PlanRule::new(pattern, Placement::Shard(dim)));
+    }
+
+    /// As [`Self::shard`], the dimension being `count` attention heads (`what`), which tp must
+    /// divide.
+    fn shard_heads(&mut self, pattern: &str, dim: usize, what: &str, count: u64) {
+        let rule = PlanRule::grouped(pattern, Placement::Shard(dim), what, count);
+        self.plan.push(rule);
     }
 
     /// A tensor drawn by `init`.

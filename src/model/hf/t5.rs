@@ -111,6 +111,28 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     };
 
     let mut out = Tensors::new(factor);
+    out.shard("shared.weight", 0);
+    for stack in ["encoder", "decoder"] {
+        for attention in ["SelfAttention", "EncDecAttention"] {
+            let p = format!("{stack}.block.*.layer.*.{attention}");
+            for projection in ["q", "k", "v"] {
+                let pattern = format!("{p}.{projection}.weight");
+                out.shard_heads(&pattern, 0, "num_heads", heads);
+            }
+            out.shard_heads(&format!("{p}.o.weight"), 1, "num_heads", heads);
+            // One column per head: each rank's heads keep their own position biases.
+            let pattern = format!("{p}.relative_attention_bias.weight");
+            out.shard_heads(&pattern, 1, "num_heads", heads);
+        }
+        out.shard(
+            &format!("{stack}.block.*.layer.*.DenseReluDense.wi*.weight"),
+            0,
+        );
+        out.shard(
+            &format!("{stack}.block.*.layer.*.DenseReluDense.wo.weight"),
+            1,
+        );
+    }
     out.push("shared.weight", &[vocab, d_model], normal(factor), None);
     for block in 0..encoder_layers {
         let p = format!("encoder.block.{block}");

@@ -368,7 +368,7 @@ fn model_rows(gpu: &GpuContext, rows: &mut Vec<BenchRow>) -> Result<()> {
             },
             sampler,
             stream,
-            elements: 0..n,
+            elements: (0..n).into(),
             dtype: Dtype::F32,
         })
         .collect();

@@ -1,0 +1,93 @@
+//! Tensor- and data-parallel ranks: which box of every tensor each rank of a device mesh holds.
+//!
+//! A tensor is placed as PyTorch's DTensor places it, on each of two mesh dimensions:
+//! - **tp** (tensor parallel, `--tp N`): [`Placement::Replicate`], or [`Placement::Shard`] of
+//!   one dimension, as a [`TpPlan`] says (built in for every Hugging Face architecture and
+//!   preset, in the Megatron/torchtitan convention, or from `--plan FILE.json`);
+//! - **dp** (data parallel, `--dp M`): FSDP2's `Shard(0)` of each tp-local tensor (a 0-dim
+//!   tensor is replicated).
+//!
+//! A dimension is split like `torch.chunk`: ⌈n/N⌉ per rank, the last ranks shorter or empty
+//! ([`chunk`]), as DTensor and FSDP2 split it; the dp split divides the tp-local extent again.
+//! Ranks are numbered with tp fastest, as Megatron and torchtitan number them:
+//! `rank = dp_rank · tp + tp_rank` ([`Mesh::coords`]).
+//!
+//! Values never depend on any of this: a rank's box holds exactly the values of those elements
+//! of the unsharded tensor, computed directly ([`crate::contract::slice`]).
+
+pub mod launcher;
+pub mod manifest;
+pub mod plan;
+
+use crate::error::Result;
+use crate::model::init::{InitJob, Part};
+use crate::scheme::layers::ParamInit;
+use manifest::{Manifest, PlacedTensor};
+pub use plan::{MAX_WORLD, Mesh, Placement, PlanRule, TpPlan, chunk, matches_pattern};
+
+/// Places every tensor of `job` (whole, as an unsharded run would write it) on `mesh` as `plan`
+/// says: the manifest of a sharded run of model `model`.
+pub fn place(model: &str, job: &InitJob, plan: &TpPlan, mesh: Mesh) -> Result<Manifest> {
+    let names: Vec<(&str, &[u64])> = job
+        .tensors
+        .iter()
+        .map(|t| {
+            (
+                t.tensor.param.name.as_str(),
+                t.tensor.param.shape.as_slice(),
+            )
+        })
+        .collect();
+    let placements = plan.placements(&names, mesh.tp)?;
+    let tensors = job
+        .tensors
+        .iter()
+        .zip(placements)
+        .map(|(t, tp)| {
+            let param = &t.tensor.param;
+            let dtype = match param.init {
+                ParamInit::ZeroI64 => safetensors::Dtype::I64,
+                ParamInit::Scheme { .. } => t.dtype.unwrap_or(job.dtype).safetensors_dtype(),
+            };
+            PlacedTensor {
+                name: param.name.clone(),
+                shape: param.shape.clone(),
+                dtype: dtype.to_string(),
+                tp,
+                dp: mesh.dp_placement(param.shape.len()),
+            }
+        })
+        .collect();
+    Ok(Manifest {
+        model: model.to_string(),
+        seed: job.seed,
+        mesh,
+        tensors,
+    })
+}
+
+/// The job of `rank`: `job`'s tensors, each only the box the manifest gives the rank, with
+/// the rank and mesh in the file's metadata (`nninit.rank` = `R/W`, `nninit.mesh` =
+/// `tp=T,dp=D`).
+pub fn rank_job(job: &InitJob, manifest: &Manifest, rank: u64) -> InitJob {
+    let slices = manifest
+        .tensors
+        .iter()
+        .map(|tensor| manifest.slice(tensor, rank))
+        .collect();
+    let mesh = manifest.mesh;
+    InitJob {
+        part: Part::Slices(slices),
+        metadata: vec![
+            (
+                "nninit.rank".to_string(),
+                format!("{rank}/{}", mesh.world_size()),
+            ),
+            (
+                "nninit.mesh".to_string(),
+                format!("tp={},dp={}", mesh.tp, mesh.dp),
+            ),
+        ],
+        ..job.clone()
+    }
+}

@@ -1,0 +1,374 @@
+//! Placements, the device mesh and tensor-parallel plans: plain data, and the arithmetic of
+//! which box of a tensor each rank holds.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde_json::Value;
+
+use crate::contract::slice::Slice;
+use crate::error::{Error, Result};
+
+/// How a tensor lies over one mesh dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Every rank holds all of it.
+    Replicate,
+    /// Rank `i` holds chunk `i` of this dimension.
+    Shard(usize),
+}
+
+impl Placement {
+    /// Parses `Replicate` or `Shard(D)` (any case).
+    pub fn parse(text: &str) -> Result<Placement> {
+        let lower = text.trim().to_ascii_lowercase();
+        let invalid = || Error::invalid("placement", text, "Replicate or Shard(D), D ≥ 0");
+        if lower == "replicate" {
+            return Ok(Placement::Replicate);
+        }
+        let dim = lower
+            .strip_prefix("shard(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .ok_or_else(invalid)?;
+        dim.trim()
+            .parse()
+            .map(Placement::Shard)
+            .map_err(|_| invalid())
+    }
+}
+
+impl fmt::Display for Placement {
+    /// As PyTorch writes it: `Replicate()` is written `Replicate`, `Shard(dim=1)` `Shard(1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Placement::Replicate => write!(f, "Replicate"),
+            Placement::Shard(dim) => write!(f, "Shard({dim})"),
+        }
+    }
+}
+
+/// Chunk `index` of `count` of an extent of `extent`, as `torch.chunk` and DTensor split it:
+/// ⌈extent/count⌉ each, the last ones shorter or empty.
+pub fn chunk(extent: u64, index: u64, count: u64) -> Range<u64> {
+    let size = extent.div_ceil(count.max(1));
+    let start = index.saturating_mul(size).min(extent);
+    start..index.saturating_add(1).saturating_mul(size).min(extent)
+}
+
+/// A 2-D device mesh: `tp` tensor-parallel ranks (fastest-varying) × `dp` data-parallel ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mesh {
+    /// Tensor-parallel size.
+    pub tp: u64,
+    /// Data-parallel size.
+    pub dp: u64,
+}
+
+impl Mesh {
+    /// A mesh of `tp × dp` ranks, both at least 1, at most 2^20 ranks in all.
+    pub fn new(tp: u64, dp: u64) -> Result<Mesh> {
+        for (name, size) in [("tp", tp), ("dp", dp)] {
+            if size == 0 {
+                return Err(Error::invalid(name, size, "must be ≥ 1"));
+            }
+        }
+        if tp.checked_mul(dp).is_none_or(|w| w > MAX_WORLD) {
+            return Err(Error::invalid(
+                "tp × dp",
+                format!("{tp} × {dp}"),
+                format!("at most {MAX_WORLD} ranks"),
+            ));
+        }
+        Ok(Mesh { tp, dp })
+    }
+
+    /// How many ranks.
+    pub fn world_size(&self) -> u64 {
+        self.tp * self.dp
+    }
+
+    /// `(tp_rank, dp_rank)` of `rank`: tp fastest, `rank = dp_rank · tp + tp_rank`.
+    pub fn coords(&self, rank: u64) -> (u64, u64) {
+        (rank % self.tp, rank / self.tp)
+    }
+
+    /// The box of a tensor of `shape` placed `tp` over the tensor-parallel ranks that `rank`
+    /// holds: its tp chunk, then that chunk's dim-0 dp chunk.
+    pub fn slice(&self, shape: &[u64], tp: Placement, rank: u64) -> Slice {
+        let (tp_rank, dp_rank) = self.coords(rank);
+        let mut slice = Slice::whole(shape);
+        if let Placement::Shard(dim) = tp {
+            slice.ranges[dim] = chunk(shape[dim], tp_rank, self.tp);
+        }
+        if let Some(first) = slice.ranges.first_mut() {
+            let within = chunk(first.end - first.start, dp_rank, self.dp);
+            *first = first.start + within.start..first.start + within.end;
+        }
+        slice
+    }
+
+    /// The dp placement of a tensor of `rank` dimensions: `Shard(0)`, or `Replicate` for a
+    /// 0-dim tensor (or when there is one dp rank).
+    pub fn dp_placement(&self, dims: usize) -> Placement {
+        if dims == 0 || self.dp == 1 {
+            Placement::Replicate
+        } else {
+            Placement::Shard(0)
+        }
+    }
+}
+
+/// Most ranks a mesh may have.
+pub const MAX_WORLD: u64 = 1 << 20;
+
+/// One rule of a plan: tensors whose names match `pattern` are placed `placement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRule {
+    /// A tensor name with `*` standing for any run of characters other than `.` (so
+    /// `model.layers.*.mlp.up_proj.*` matches every layer's weight and bias).
+    pub pattern: String,
+    /// Where the matching tensors go.
+    pub placement: Placement,
+    /// When the sharded dimension is made of equal groups that must not be split (attention
+    /// heads): what they are called and how many there are. tp must divide the count.
+    pub groups: Option<(String, u64)>,
+}
+
+impl PlanRule {
+    /// A rule without groups.
+    pub fn new(pattern: impl Into<String>, placement: Placement) -> PlanRule {
+        PlanRule {
+            pattern: pattern.into(),
+            placement,
+            groups: None,
+        }
+    }
+
+    /// A rule whose sharded dimension is `count` groups named `what` (e.g. attention heads).
+    pub fn grouped(
+        pattern: impl Into<String>,
+        placement: Placement,
+        what: impl Into<String>,
+        count: u64,
+    ) -> PlanRule {
+        PlanRule {
+            groups: Some((what.into(), count)),
+            ..PlanRule::new(pattern, placement)
+        }
+    }
+}
+
+/// A tensor-parallel plan: ordered rules, the first matching one placing a tensor; a tensor
+/// that no rule matches is replicated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TpPlan {
+    /// The rules, in order.
+    pub rules: Vec<PlanRule>,
+    /// Whether every rule must match some tensor (plans from a file; a built-in plan names
+    /// tensors some configurations do not have).
+    pub strict: bool,
+}
+
+impl TpPlan {
+    /// A plan file: a JSON list of `{"pattern": "…", "placement": "Shard(D)" | "Replicate"}`,
+    /// each with an optional `"groups": N` (the sharded dimension is N equal groups, such as
+    /// attention heads, that tp must divide).
+    pub fn from_json(text: &str) -> Result<TpPlan> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::Parse {
+            what: "plan",
+            input: text.chars().take(60).collect(),
+            reason: e.to_string(),
+        })?;
+        let entries = value.as_array().ok_or_else(|| {
+            Error::invalid(
+                "plan",
+                "not a list",
+                "a JSON list of {\"pattern\", \"placement\"} objects",
+            )
+        })?;
+        let mut rules = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let what = format!("plan entry {index}");
+            let fields = entry
+                .as_object()
+                .ok_or_else(|| Error::invalid(&what, entry, "an object"))?;
+            if let Some(key) = fields
+                .keys()
+                .find(|k| !["pattern", "placement", "groups"].contains(&k.as_str()))
+            {
+                return Err(Error::invalid(
+                    &what,
+                    key,
+                    "unknown key; an entry takes pattern, placement, groups",
+                ));
+            }
+            let text_of = |key: &str| {
+                fields
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| Error::invalid(format!("{what} ({key})"), "missing", "a string"))
+            };
+            let pattern = text_of("pattern")?;
+            if pattern.is_empty() {
+                return Err(Error::invalid(
+                    format!("{what} (pattern)"),
+                    "\"\"",
+                    "a tensor name",
+                ));
+            }
+            let placement = Placement::parse(text_of("placement")?).map_err(|_| {
+                Error::invalid(
+                    format!("{what} (placement)"),
+                    &fields["placement"],
+                    "Replicate or Shard(D), D ≥ 0",
+                )
+            })?;
+            let groups = match fields.get("groups") {
+                None => None,
+                Some(count) => match count.as_u64().filter(|&n| n > 0) {
+                    Some(n) => Some(("groups".to_string(), n)),
+                    None => {
+                        return Err(Error::invalid(
+                            format!("{what} (groups)"),
+                            count,
+                            "a positive integer",
+                        ));
+                    }
+                },
+            };
+            rules.push(PlanRule {
+                pattern: pattern.to_string(),
+                placement,
+                groups,
+            });
+        }
+        Ok(TpPlan {
+            rules,
+            strict: true,
+        })
+    }
+
+    /// The tp placement of each tensor (`names` and `shapes` in order) on `tp` ranks, checked:
+    /// a sharded dimension must exist, grouped dimensions must split into whole groups, and in
+    /// a strict plan every rule must match some tensor.
+    pub fn placements(&self, tensors: &[(&str, &[u64])], tp: u64) -> Result<Vec<Placement>> {
+        let mut used = vec![false; self.rules.len()];
+        let mut out = Vec::with_capacity(tensors.len());
+        for &(name, shape) in tensors {
+            let Some(index) = self
+                .rules
+                .iter()
+                .position(|rule| matches_pattern(&rule.pattern, name))
+            else {
+                out.push(Placement::Replicate);
+                continue;
+            };
+            used[index] = true;
+            let rule = &self.rules[index];
+            if let Placement::Shard(dim) = rule.placement {
+                if dim >= shape.len() {
+                    return Err(Error::invalid(
+                        format!("placement of {name} ({})", rule.pattern),
+                        rule.placement,
+                        format!("a dimension of its shape {shape:?}"),
+                    ));
+                }
+                if let Some((what, count)) = &rule.groups
+                    && !shape[dim].is_multiple_of(*count)
+                {
+                    return Err(Error::invalid(
+                        format!("{what} of {}", rule.pattern),
+                        count,
+                        format!("a count that divides dimension {dim} of {name} {shape:?}"),
+                    ));
+                }
+                if let Some((what, count)) = &rule.groups
+                    && !count.is_multiple_of(tp)
+                {
+                    return Err(Error::invalid(
+                        "tp",
+                        tp,
+                        format!(
+                            "must divide {what} ({count}), by which {} splits dimension {dim} \
+                             of {name}",
+                            rule.pattern
+                        ),
+                    ));
+                }
+            }
+            out.push(rule.placement);
+        }
+        if self.strict
+            && let Some(unused) = used.iter().position(|u| !u)
+        {
+            return Err(Error::invalid(
+                "plan pattern",
+                &self.rules[unused].pattern,
+                "a pattern that matches a tensor of the model",
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// Whether `name` matches `pattern` whole, `*` standing for any run of characters other than
+/// `.`.
+pub fn matches_pattern(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            // The star takes 0.. characters up to the next dot.
+            let limit = tail.find('.').unwrap_or(tail.len());
+            (0..=limit).any(|taken| matches_pattern(rest, &tail[taken..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_split_like_torch_chunk() {
+        // torch.arange(10).chunk(4): sizes 3, 3, 3, 1; torch.arange(5).chunk(4): 2, 2, 1, 0.
+        let sizes = |n, k| (0..k).map(|i| chunk(n, i, k)).collect::<Vec<_>>();
+        assert_eq!(sizes(10, 4), vec![0..3, 3..6, 6..9, 9..10]);
+        assert_eq!(sizes(5, 4), vec![0..2, 2..4, 4..5, 5..5]);
+        assert_eq!(sizes(2, 4), vec![0..1, 1..2, 2..2, 2..2]);
+        assert_eq!(sizes(0, 3), vec![0..0, 0..0, 0..0]);
+    }
+
+    #[test]
+    fn a_rank_holds_its_tp_chunk_then_its_dp_chunk_of_dim_0() {
+        let mesh = Mesh::new(2, 3).unwrap();
+        assert_eq!(mesh.coords(5), (1, 2));
+        // Column-parallel: tp rank 1 holds rows 5..10 of 10; dp rank 2 of 3 the last row of those.
+        let slice = mesh.slice(&[10, 4], Placement::Shard(0), 5);
+        assert_eq!(slice.ranges, vec![9..10, 0..4]);
+        // Row-parallel: columns by tp, rows by dp.
+        let slice = mesh.slice(&[10, 4], Placement::Shard(1), 3);
+        assert_eq!(slice.ranges, vec![4..8, 2..4]);
+        assert_eq!(mesh.slice(&[], Placement::Replicate, 4).ranges, vec![]);
+    }
+
+    #[test]
+    fn patterns_match_whole_names_with_stars_inside_components() {
+        assert!(matches_pattern("a.*.b", "a.12.b"));
+        assert!(!matches_pattern("a.*.b", "a.1.2.b"));
+        assert!(matches_pattern("m.wi*.weight", "m.wi_0.weight"));
+        assert!(matches_pattern("m.wi*.weight", "m.wi.weight"));
+        assert!(!matches_pattern("a.b", "a.b.c"));
+        assert!(matches_pattern("*.*", "x.y"));
+    }
+
+    #[test]
+    fn placements_parse_and_print_as_pytorch_names_them() {
+        assert_eq!(Placement::parse("shard(1)").unwrap(), Placement::Shard(1));
+        assert_eq!(Placement::parse("Replicate").unwrap(), Placement::Replicate);
+        assert!(Placement::parse("Shard(-1)").is_err());
+        assert_eq!(Placement::Shard(2).to_string(), "Shard(2)");
+    }
+}
