@@ -460,6 +460,12 @@ impl FillKernels {
             let bind_start = byte - byte % align;
             let lead = byte - bind_start;
             let first = elements.row(r).start;
+            // Every row whole pairs of blocks on an 8-element boundary of the destination: the
+            // WHOLE_BLOCKS kernel, as for a contiguous window (see `range_windows`).
+            let whole = first % 4 == 0
+                && elements.stride % 4 == 0
+                && elements.len % 8 == 0
+                && (lead / size) % 8 == 0;
             let blocks = (first % 4 + elements.len).div_ceil(4);
             let groups = blocks
                 .div_ceil(u64::from(WORKGROUP_SIZE) * BLOCKS_PER_INVOCATION)
@@ -486,7 +492,7 @@ impl FillKernels {
                 buffer: dst.buffer,
                 bind_start,
                 bind_size: (lead + size * n * elements.len).next_multiple_of(4),
-                whole: false,
+                whole,
                 groups: groups as u32,
                 rows: n as u32,
             });
