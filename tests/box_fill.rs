@@ -1,7 +1,7 @@
 //! Box fills — rows of a tensor with a stride between them, what a tensor-parallel rank holds —
 //! on the GPU and on the CPU equal the same elements taken from a contiguous fill of the rows'
 //! whole extent, bit for bit: unaligned and aligned rows (the whole-block kernel), more rows
-//! than one dispatch allows, and rows wider than a binding window.
+//! than one dispatch allows, and rows wider than a binding window; bad rows are errors.
 
 mod common;
 
@@ -147,7 +147,7 @@ fn a_batch_of_boxes_draws_each_as_alone() {
 }
 
 #[test]
-fn overlapping_rows_are_an_error_not_a_panic() {
+fn overlapping_rows_and_reversed_ranges_are_errors_not_panics() {
     let error = common::gpu()
         .fill_rows_bytes(
             &SAMPLERS[0],
@@ -158,4 +158,25 @@ fn overlapping_rows_are_an_error_not_a_panic() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("stride"), "{error}");
+    // A reversed range is refused too, not taken for an empty one.
+    let gpu = common::gpu();
+    let buffer = common::buffer_holding(gpu, &[0u8; 64]);
+    let mut encoder = gpu.device().create_command_encoder(&Default::default());
+    let dst = nninit::Destination {
+        buffer: &buffer,
+        byte_offset: 0,
+    };
+    let error = gpu
+        .kernels()
+        .record_fill(
+            gpu.device(),
+            &mut encoder,
+            dst,
+            &SAMPLERS[0],
+            StreamId::new(0, 0),
+            5..3,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("start must not exceed end"), "{error}");
 }

@@ -395,6 +395,13 @@ impl FillKernels {
         stream: StreamId,
         elements: Range<u64>,
     ) -> Result<()> {
+        if elements.start > elements.end {
+            return Err(Error::invalid(
+                "range",
+                format!("{}..{}", elements.start, elements.end),
+                "start must not exceed end",
+            ));
+        }
         let mut windows = Vec::new();
         self.windows(
             device,
@@ -426,8 +433,10 @@ impl FillKernels {
         out: &mut Vec<Window<'a>>,
     ) -> Result<()> {
         let size = dtype.size_bytes() as u64;
-        checked_destination(dst, &elements, size)?;
-        if elements.rows <= 1 {
+        if checked_destination(dst, &elements, size)? == 0 {
+            return Ok(());
+        }
+        if elements.rows == 1 {
             let range = elements.row(0);
             return self.range_windows(device, dst, prepared, dtype, stream, range, out);
         }
@@ -437,7 +446,7 @@ impl FillKernels {
         let row_bytes = elements.len * size;
         // Rows per window: within a binding, below 2^31 row offsets (u32 in the kernel), within
         // the dispatch limit.
-        let per_window = ((max_binding - align) / row_bytes.max(1))
+        let per_window = (max_binding.saturating_sub(align) / row_bytes)
             .min((1 << 31) / elements.stride.max(1))
             .min(MAX_WINDOW_ELEMENTS / elements.len.max(1))
             .min(u64::from(limits.max_compute_workgroups_per_dimension));
