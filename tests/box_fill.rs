@@ -166,6 +166,8 @@ fn overlapping_rows_and_reversed_ranges_are_errors_not_panics() {
         buffer: &buffer,
         byte_offset: 0,
     };
+    let (start, end) = (5, 3);
+    let reversed = start..end;
     let error = gpu
         .kernels()
         .record_fill(
@@ -174,7 +176,7 @@ fn overlapping_rows_and_reversed_ranges_are_errors_not_panics() {
             dst,
             &SAMPLERS[0],
             StreamId::new(0, 0),
-            5..3,
+            reversed,
         )
         .unwrap_err()
         .to_string();

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::cli::{assert_success, assert_usage_error, nninit, nninit_with_env, temp_dir};
@@ -415,6 +415,7 @@ fn ranks_come_from_each_launchers_environment_and_from_flags() {
                 ("SLURM_PROCID".into(), rank.to_string()),
                 ("SLURM_NTASKS".into(), "4".into()),
                 ("SLURM_LOCALID".into(), "0".into()),
+                ("SLURM_STEP_ID".into(), "0".into()),
             ]
         }),
     ];
@@ -560,7 +561,9 @@ fn bad_layouts_exit_2_naming_the_problem_and_write_nothing() {
         args
     };
     let no_env: &[(&str, &str)] = &[];
-    let cases: Vec<(Vec<String>, &[(&str, &str)], &str)> = vec![
+    // (arguments, environment, what the error line must name)
+    type Case<'a> = (Vec<String>, &'a [(&'a str, &'a str)], &'a str);
+    let cases: Vec<Case> = vec![
         (
             mlp(&["--tp", "2", "--plan", &unmatched]),
             no_env,
@@ -610,7 +613,11 @@ fn bad_layouts_exit_2_naming_the_problem_and_write_nothing() {
         ),
         (
             mlp(&["--tp", "2"]),
-            &[("SLURM_PROCID", "0"), ("SLURM_NTASKS", "4")],
+            &[
+                ("SLURM_PROCID", "0"),
+                ("SLURM_NTASKS", "4"),
+                ("SLURM_STEP_ID", "1"),
+            ],
             "Slurm",
         ),
         (mlp(&[]), &[("RANK", "0"), ("WORLD_SIZE", "2")], "tp × dp"),

@@ -7,7 +7,7 @@
 //! - [`math`]: the portable f32 functions every sampler uses, identical in WGSL
 //!   (`shaders/math.wgsl`), and the f64 helpers that compute sampler parameters;
 //! - [`dtype`]: output element types and their rounding;
-//! - [`slice`]: which elements a fill computes — a box of a tensor and its strided rows.
+//! - [`slice`](mod@slice): which elements a fill computes — a box of a tensor and its strided rows.
 //!
 //! Nothing here knows about schemes, backends or files.
 

@@ -471,10 +471,10 @@ impl FillKernels {
             let first = elements.row(r).start;
             // Every row whole pairs of blocks on an 8-element boundary of the destination: the
             // WHOLE_BLOCKS kernel, as for a contiguous window (see `range_windows`).
-            let whole = first % 4 == 0
-                && elements.stride % 4 == 0
-                && elements.len % 8 == 0
-                && (lead / size) % 8 == 0;
+            let whole = first.is_multiple_of(4)
+                && elements.stride.is_multiple_of(4)
+                && elements.len.is_multiple_of(8)
+                && (lead / size).is_multiple_of(8);
             let blocks = (first % 4 + elements.len).div_ceil(4);
             let groups = blocks
                 .div_ceil(u64::from(WORKGROUP_SIZE) * BLOCKS_PER_INVOCATION)

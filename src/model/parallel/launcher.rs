@@ -5,8 +5,10 @@
 //!
 //! Launchers nest — `srun torchrun …` sets both Slurm's variables (one task per node) and
 //! torchrun's (one rank per process) — so the innermost wins: torchrun, then Open MPI, then
-//! Slurm. An outer launcher's variables describe the allocation, not this process. Flags must
-//! agree with the launcher where both are given.
+//! Slurm. An outer launcher's variables describe the allocation, not this process. Slurm's are
+//! read only inside a job step (`SLURM_STEP_ID`, which `srun` sets): a batch script's own shell
+//! also has `SLURM_PROCID` and `SLURM_NTASKS`, for the allocation, while it is one process.
+//! Flags must agree with the launcher where both are given.
 
 use crate::error::{Error, Result};
 
@@ -23,16 +25,44 @@ pub struct Launch {
     pub source: &'static str,
 }
 
-/// The variables of each launcher, innermost first: (name, rank, world size, local rank).
-pub const LAUNCHERS: [(&str, &str, &str, &str); 3] = [
-    ("torchrun", "RANK", "WORLD_SIZE", "LOCAL_RANK"),
-    (
-        "Open MPI",
-        "OMPI_COMM_WORLD_RANK",
-        "OMPI_COMM_WORLD_SIZE",
-        "OMPI_COMM_WORLD_LOCAL_RANK",
-    ),
-    ("Slurm", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID"),
+/// One launcher's variables.
+#[derive(Debug, Clone, Copy)]
+pub struct Variables {
+    /// The launcher's name.
+    pub name: &'static str,
+    /// This process's rank.
+    pub rank: &'static str,
+    /// How many processes.
+    pub world_size: &'static str,
+    /// The rank within the node.
+    pub local_rank: &'static str,
+    /// A variable that must be set too for the others to describe this process.
+    pub only_with: Option<&'static str>,
+}
+
+/// Each launcher's variables, innermost first.
+pub const LAUNCHERS: [Variables; 3] = [
+    Variables {
+        name: "torchrun",
+        rank: "RANK",
+        world_size: "WORLD_SIZE",
+        local_rank: "LOCAL_RANK",
+        only_with: None,
+    },
+    Variables {
+        name: "Open MPI",
+        rank: "OMPI_COMM_WORLD_RANK",
+        world_size: "OMPI_COMM_WORLD_SIZE",
+        local_rank: "OMPI_COMM_WORLD_LOCAL_RANK",
+        only_with: None,
+    },
+    Variables {
+        name: "Slurm",
+        rank: "SLURM_PROCID",
+        world_size: "SLURM_NTASKS",
+        local_rank: "SLURM_LOCALID",
+        only_with: Some("SLURM_STEP_ID"),
+    },
 ];
 
 /// The launch of this process from the flags and `var` (the environment: `|name|
@@ -55,14 +85,18 @@ pub fn detect(
         }
     };
     let mut from_env = None;
-    for (source, rank_var, world_var, local_var) in LAUNCHERS {
+    for launcher in LAUNCHERS {
+        if launcher.only_with.is_some_and(|name| var(name).is_none()) {
+            continue;
+        }
+        let (source, rank_var, world_var) = (launcher.name, launcher.rank, launcher.world_size);
         match (number(rank_var)?, number(world_var)?) {
             (None, None) => continue,
             (Some(rank), Some(world_size)) => {
                 let launch = Launch {
                     rank,
                     world_size,
-                    local_rank: number(local_var)?,
+                    local_rank: number(launcher.local_rank)?,
                     source,
                 };
                 check(&launch, &format!("{rank_var}={rank} ({source})"), world_var)?;
@@ -173,6 +207,7 @@ mod tests {
             ("SLURM_PROCID", "5"),
             ("SLURM_NTASKS", "6"),
             ("SLURM_LOCALID", "1"),
+            ("SLURM_STEP_ID", "0"),
         ];
         let launch = detect(None, None, env(&slurm)).unwrap().unwrap();
         assert_eq!(
@@ -190,6 +225,7 @@ mod tests {
         let nested = [
             ("SLURM_PROCID", "1"),
             ("SLURM_NTASKS", "2"),
+            ("SLURM_STEP_ID", "0"),
             ("RANK", "6"),
             ("WORLD_SIZE", "8"),
         ];
@@ -198,6 +234,13 @@ mod tests {
             (launch.rank, launch.world_size, launch.source),
             (6, 8, "torchrun")
         );
+    }
+
+    #[test]
+    fn a_batch_scripts_allocation_is_not_a_launch() {
+        // sbatch --ntasks 4 runs the script once, with the allocation's variables but no step.
+        let batch = [("SLURM_PROCID", "0"), ("SLURM_NTASKS", "4")];
+        assert_eq!(detect(None, None, env(&batch)).unwrap(), None);
     }
 
     #[test]
@@ -221,7 +264,11 @@ mod tests {
         let beyond = [("OMPI_COMM_WORLD_RANK", "4"), ("OMPI_COMM_WORLD_SIZE", "4")];
         let error = detect(None, None, env(&beyond)).unwrap_err().to_string();
         assert!(error.contains("OMPI_COMM_WORLD_SIZE=4"), "{error}");
-        let bad = [("SLURM_PROCID", "x"), ("SLURM_NTASKS", "2")];
+        let bad = [
+            ("SLURM_PROCID", "x"),
+            ("SLURM_NTASKS", "2"),
+            ("SLURM_STEP_ID", "3"),
+        ];
         assert!(
             detect(None, None, env(&bad))
                 .unwrap_err()
