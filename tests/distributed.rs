@@ -363,13 +363,15 @@ fn verify_checks_rank_files_against_the_manifest() {
     );
 }
 
-/// `nninit init` under `processes` concurrent ranks, each with the environment `env(rank)`.
-fn run_ranks(processes: u64, args: &[&str], env: impl Fn(u64) -> Vec<(String, String)>) {
+/// `nninit init` with `args` in `processes` concurrent processes, `per_rank` giving each its
+/// rank (by environment or flags); each must succeed.
+fn run_ranks(processes: u64, args: &[&str], per_rank: impl Fn(u64, &mut Command)) {
     let children: Vec<_> = (0..processes)
         .map(|rank| {
-            Command::new(env!("CARGO_BIN_EXE_nninit"))
-                .args(args)
-                .envs(env(rank))
+            let mut command = Command::new(env!("CARGO_BIN_EXE_nninit"));
+            command.args(args);
+            per_rank(rank, &mut command);
+            command
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -377,8 +379,7 @@ fn run_ranks(processes: u64, args: &[&str], env: impl Fn(u64) -> Vec<(String, St
         })
         .collect();
     for child in children {
-        let output = child.wait_with_output().unwrap();
-        assert_success(&output);
+        assert_success(&child.wait_with_output().unwrap());
     }
 }
 
@@ -426,7 +427,9 @@ fn ranks_come_from_each_launchers_environment_and_from_flags() {
             "init", "--model", "mlp", "--tp", "2", "--dp", "2", "--device", "cpu", "--out",
             out_text,
         ];
-        run_ranks(4, &args, env);
+        run_ranks(4, &args, |rank, command| {
+            command.envs(env(rank));
+        });
         assert_ranks_place_into_unsharded(&out, &whole, 2, 2);
     }
     // Flags, one process per rank.
@@ -435,19 +438,9 @@ fn ranks_come_from_each_launchers_environment_and_from_flags() {
     let args = [
         "init", "--model", "mlp", "--tp", "4", "--dp", "1", "--device", "cpu", "--out", out_text,
     ];
-    let children: Vec<_> = (0..4)
-        .map(|rank| {
-            Command::new(env!("CARGO_BIN_EXE_nninit"))
-                .args(args)
-                .args(["--rank", &rank.to_string(), "--world-size", "4"])
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        assert!(child.wait_with_output().unwrap().status.success());
-    }
+    run_ranks(4, &args, |rank, command| {
+        command.args(["--rank", &rank.to_string(), "--world-size", "4"]);
+    });
     assert_ranks_place_into_unsharded(&out, &whole, 4, 1);
     // A rank other than 0 writes its own file and no manifest.
     let out = dir.join("one-rank");
@@ -479,7 +472,7 @@ fn mpirun_four_ranks_assemble_to_the_unsharded_checkpoint() {
     std::fs::write(&config, CONFIGS[0].1).unwrap();
     let unsharded = dir.join("unsharded");
     let config_text = config.to_str().unwrap();
-    assert_success(&nninit(&[
+    let init = [
         "init",
         "--config",
         config_text,
@@ -487,24 +480,17 @@ fn mpirun_four_ranks_assemble_to_the_unsharded_checkpoint() {
         "bf16",
         "--device",
         "cpu",
-        "--out",
-        unsharded.to_str().unwrap(),
-    ]));
+    ];
+    let mut unsharded_args = init.to_vec();
+    unsharded_args.extend(["--out", unsharded.to_str().unwrap()]);
+    assert_success(&nninit(&unsharded_args));
     let out = dir.join("ranks");
     // As root, Open MPI refuses to start without --allow-run-as-root; more ranks than cores
     // need --oversubscribe.
     let output = Command::new("mpirun")
         .args(["--allow-run-as-root", "--oversubscribe", "-n", "4"])
         .arg(env!("CARGO_BIN_EXE_nninit"))
-        .args([
-            "init",
-            "--config",
-            config_text,
-            "--dtype",
-            "bf16",
-            "--device",
-            "cpu",
-        ])
+        .args(init)
         .args(["--tp", "2", "--dp", "2", "--out", out.to_str().unwrap()])
         .output()
         .unwrap();

@@ -72,6 +72,22 @@ pub fn write_atomically<T>(
 /// Checks, before any work is done, that [`write_atomically`] can create `path`: its directory
 /// exists, is a directory, and accepts a new file (a probe temporary file is created and removed
 /// at once). An [`Error::InvalidParameter`] named `out` otherwise: a bad output path is a usage
+/// Checks that `dir` is, or can be made, a directory that accepts a new file named `name`:
+/// the nearest of it and its ancestors that exists is probed ([`check_writable`]).
+pub fn check_dir_writable(dir: &Path, name: &str) -> Result<()> {
+    let mut probe_dir = dir;
+    while !probe_dir.exists() {
+        match probe_dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => probe_dir = parent,
+            _ => {
+                probe_dir = Path::new(".");
+                break;
+            }
+        }
+    }
+    check_writable(&probe_dir.join(name))
+}
+
 /// Writes `text` to `path` whole or not at all ([`write_atomically`]).
 pub fn write_text(path: &Path, text: &str) -> Result<()> {
     write_atomically(path, |file| {

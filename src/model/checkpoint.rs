@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::backend::draw::Backend;
 use crate::error::{Error, Result};
-use crate::model::atomic_file::{check_writable, write_text};
+use crate::model::atomic_file::{check_dir_writable, write_text};
 use crate::model::init::{InitJob, InitSummary, OutputFile, run_split};
 use crate::model::safetensors::TensorRecord;
 
@@ -179,17 +179,7 @@ fn checked_weights(dir: &Path, force: bool) -> Result<Vec<String>> {
             format!("a directory without weights; it holds {named}: pass --force to replace them"),
         ));
     }
-    let mut probe_dir = dir;
-    while !probe_dir.exists() {
-        match probe_dir.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => probe_dir = parent,
-            _ => {
-                probe_dir = Path::new(".");
-                break;
-            }
-        }
-    }
-    check_writable(&probe_dir.join(WEIGHTS))?;
+    check_dir_writable(dir, WEIGHTS)?;
     Ok(existing)
 }
 

@@ -175,17 +175,7 @@ fn check_dir(
             format!("a directory without {existing}: pass --force to replace it"),
         ));
     }
-    let mut probe_dir = dir;
-    while !probe_dir.exists() {
-        match probe_dir.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => probe_dir = parent,
-            _ => {
-                probe_dir = Path::new(".");
-                break;
-            }
-        }
-    }
-    nninit::model::atomic_file::check_writable(&probe_dir.join(MANIFEST))
+    nninit::model::atomic_file::check_dir_writable(dir, MANIFEST)
 }
 
 /// Waits until every rank's file is in `dir` as the manifest describes it (files appear whole,

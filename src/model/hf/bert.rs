@@ -35,15 +35,7 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     let bert = if masked_lm { "bert." } else { "" };
     let embeddings = format!("{bert}embeddings");
     out.shard(&format!("{embeddings}.word_embeddings.weight"), 0);
-    let layer = format!("{bert}encoder.layer.*");
-    for projection in ["query", "key", "value"] {
-        let pattern = format!("{layer}.attention.self.{projection}.*");
-        out.shard_heads(&pattern, 0, "num_attention_heads", heads);
-    }
-    let pattern = format!("{layer}.attention.output.dense.weight");
-    out.shard_heads(&pattern, 1, "num_attention_heads", heads);
-    out.shard(&format!("{layer}.intermediate.dense.*"), 0);
-    out.shard(&format!("{layer}.output.dense.weight"), 1);
+    out.shard_encoder_layers(&format!("{bert}encoder.layer.*"), "attention.self", heads);
     // The MLM head's vocabulary projection (and its bias) split by vocabulary, as the embedding.
     out.shard("cls.predictions.bias", 0);
     out.shard("cls.predictions.decoder.*", 0);

@@ -267,6 +267,20 @@ impl Tensors {
         self.plan.push(rule);
     }
 
+    /// The plan of BERT-style encoder layers `layer` (a pattern): `{attention}.query|key|value`
+    /// column-parallel by whole heads, `attention.output.dense` row-parallel, `intermediate.dense`
+    /// column- and `output.dense` row-parallel.
+    fn shard_encoder_layers(&mut self, layer: &str, attention: &str, heads: u64) {
+        for projection in ["query", "key", "value"] {
+            let pattern = format!("{layer}.{attention}.{projection}.*");
+            self.shard_heads(&pattern, 0, "num_attention_heads", heads);
+        }
+        let pattern = format!("{layer}.attention.output.dense.weight");
+        self.shard_heads(&pattern, 1, "num_attention_heads", heads);
+        self.shard(&format!("{layer}.intermediate.dense.*"), 0);
+        self.shard(&format!("{layer}.output.dense.weight"), 1);
+    }
+
     /// A tensor drawn by `init`.
     fn push(&mut self, name: &str, shape: &[u64], init: Init, zero_row: Option<u64>) {
         self.list.push(ModelTensor {

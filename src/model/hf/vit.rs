@@ -59,15 +59,11 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     if labels > 0 {
         bias_then_weight(&mut out, "classifier", hidden, labels, true);
     }
-    let layer = format!("{vit}encoder.layer.*");
-    for projection in ["query", "key", "value"] {
-        let pattern = format!("{layer}.attention.attention.{projection}.*");
-        out.shard_heads(&pattern, 0, "num_attention_heads", heads);
-    }
-    let pattern = format!("{layer}.attention.output.dense.weight");
-    out.shard_heads(&pattern, 1, "num_attention_heads", heads);
-    out.shard(&format!("{layer}.intermediate.dense.*"), 0);
-    out.shard(&format!("{layer}.output.dense.weight"), 1);
+    out.shard_encoder_layers(
+        &format!("{vit}encoder.layer.*"),
+        "attention.attention",
+        heads,
+    );
     out.shard("classifier.*", 0);
     let embeddings = format!("{vit}embeddings");
     out.constant(

@@ -78,16 +78,7 @@ impl Manifest {
             .iter()
             .map(|tensor| {
                 let ranks: Vec<Value> = (0..world)
-                    .map(|rank| {
-                        let slice = self.slice(tensor, rank);
-                        json!(
-                            slice
-                                .ranges
-                                .iter()
-                                .map(|r| [r.start, r.end])
-                                .collect::<Vec<_>>()
-                        )
-                    })
+                    .map(|rank| box_json(&self.slice(tensor, rank)))
                     .collect();
                 json!({
                     "name": tensor.name,
@@ -182,6 +173,18 @@ impl Manifest {
         }
         Ok(manifest)
     }
+}
+
+/// A box as JSON: one `[start, end]` per dimension, as the manifest and the rank files' metadata
+/// write it.
+fn box_json(slice: &Slice) -> Value {
+    json!(
+        slice
+            .ranges
+            .iter()
+            .map(|r| [r.start, r.end])
+            .collect::<Vec<_>>()
+    )
 }
 
 fn text_field(value: &Value, key: &str) -> Option<String> {
@@ -320,13 +323,7 @@ pub fn check_rank_file(manifest: &Manifest, rank: u64, path: &Path) -> Result<()
         let expected_box = if slice.is_whole() {
             Value::Null
         } else {
-            json!(
-                slice
-                    .ranges
-                    .iter()
-                    .map(|r| [r.start, r.end])
-                    .collect::<Vec<_>>()
-            )
+            box_json(&slice)
         };
         if claimed_box.unwrap_or(Value::Null) != expected_box {
             return Err(mismatch(format!(
