@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::backend::gpu::{Destination, FillRequest, GpuContext};
 use crate::contract::dtype::Dtype;
-use crate::contract::slice::Rows;
+use crate::contract::slice::{Rows, Slice};
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result, host_len};
 use crate::sample::structured::{dirac_is_one, eye_is_one};
@@ -134,6 +134,50 @@ pub fn draw_rows_bytes(
             Ok(dtype.encode(&picked))
         }
     }
+}
+
+/// The elements of `slice` of a tensor of `shape` (its box, row-major) drawn as `plan` says,
+/// as little-endian bytes of `dtype`, into `out`, which holds exactly them: sampled tensors on
+/// the CPU straight into `out` (no copy), everything else through [`draw_rows_bytes`].
+pub fn draw_slice_into(
+    backend: Backend<'_>,
+    plan: &Plan,
+    stream: StreamId,
+    slice: &Slice,
+    dtype: Dtype,
+    out: &mut [u8],
+) -> Result<()> {
+    let size = dtype.size_bytes();
+    if out.len() as u64 != slice.numel().saturating_mul(size as u64) {
+        return Err(Error::invalid(
+            "out",
+            format!("{} bytes", out.len()),
+            format!(
+                "{} elements of {dtype} ({} bytes each), the slice's",
+                slice.numel(),
+                size
+            ),
+        ));
+    }
+    let mut at = 0;
+    for rows in slice.rows() {
+        let piece = &mut out[at..at + rows.numel() as usize * size];
+        match (&plan.draw, backend) {
+            (Draw::Sample(sampler), Backend::Cpu) => {
+                crate::backend::cpu::fill_rows_bytes(sampler, stream, rows, dtype, piece)?;
+            }
+            _ => piece.copy_from_slice(&draw_rows_bytes(
+                backend,
+                plan,
+                &slice.shape,
+                stream,
+                rows,
+                dtype,
+            )?),
+        }
+        at += piece.len();
+    }
+    Ok(())
 }
 
 /// One tensor of a batch for [`Drawer::draw_batch`]: elements `elements` of a tensor of `shape`,

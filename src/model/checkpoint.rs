@@ -272,6 +272,20 @@ fn index_json(weight_map: Map<String, Value>, init: &InitSummary) -> String {
     text
 }
 
+/// The `.safetensors` files `nninit verify PATH` checks: PATH itself when it is a file; every
+/// rank file of a sharded run's directory, checked against its manifest
+/// ([`crate::model::parallel::manifest::check_ranks`]); or a checkpoint directory's weights,
+/// checked against its index ([`weight_files`]).
+pub fn files_to_verify(path: &Path) -> Result<Vec<PathBuf>> {
+    if path.join(crate::model::parallel::manifest::MANIFEST).exists() {
+        Ok(crate::model::parallel::manifest::check_ranks(path)?.1)
+    } else if path.is_dir() {
+        weight_files(path)
+    } else {
+        Ok(vec![path.to_path_buf()])
+    }
+}
+
 /// The weights files of checkpoint directory `dir`, checked against its index: with an index,
 /// every file it names must exist and hold exactly the keys the index maps to it; without one,
 /// `model.safetensors`.

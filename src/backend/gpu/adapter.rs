@@ -72,3 +72,13 @@ pub async fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wg
     }));
     Ok((device, queue))
 }
+
+/// Whether an adapter is a hardware one — a discrete, integrated or virtual GPU — rather than a
+/// software rasterizer such as lavapipe (which draws slower than the CPU reference on the same
+/// cores): what `--device auto` draws on.
+pub fn is_hardware(info: &wgpu::AdapterInfo) -> bool {
+    matches!(
+        info.device_type,
+        wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu | wgpu::DeviceType::VirtualGpu
+    )
+}

@@ -9,6 +9,6 @@ pub mod orthogonal;
 mod resources;
 pub mod sparse;
 
-pub use adapter::{request_adapter, request_device};
+pub use adapter::{is_hardware, request_adapter, request_device};
 pub use context::GpuContext;
 pub use kernels::{Destination, FillKernels, FillRequest};

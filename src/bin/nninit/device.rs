@@ -3,8 +3,7 @@
 use std::path::Path;
 
 use clap::ValueEnum;
-use nninit::backend::gpu::request_adapter;
-use nninit::wgpu::{AdapterInfo, DeviceType};
+use nninit::backend::gpu::{is_hardware, request_adapter};
 use nninit::{Backend, GpuContext, Result};
 
 /// Where a subcommand draws. The values are the same on every choice (the value contract); only
@@ -64,15 +63,6 @@ fn auto() -> Result<(Option<GpuContext>, String)> {
         );
         Ok((None, why))
     }
-}
-
-/// Whether `auto` draws on this adapter: a discrete, integrated or virtual GPU. `Cpu` (lavapipe,
-/// WARP, SwiftShader) and `Other` are not.
-fn is_hardware(info: &AdapterInfo) -> bool {
-    matches!(
-        info.device_type,
-        DeviceType::DiscreteGpu | DeviceType::IntegratedGpu | DeviceType::VirtualGpu
-    )
 }
 
 /// The backend a `Device::open` result stands for.

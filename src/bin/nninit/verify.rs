@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use nninit::model::parallel::manifest::{MANIFEST, check_ranks};
 use nninit::verify::{Report, VerifyOptions};
 use nninit::{Error, Result};
 
@@ -44,14 +43,7 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
         ),
         other => other,
     };
-    let files = if args.file.join(MANIFEST).exists() {
-        // A sharded run's directory: every rank's file as its manifest describes it.
-        check_ranks(&args.file).map_err(unreadable)?.1
-    } else if args.file.is_dir() {
-        nninit::model::checkpoint::weight_files(&args.file).map_err(unreadable)?
-    } else {
-        vec![args.file.clone()]
-    };
+    let files = nninit::model::checkpoint::files_to_verify(&args.file).map_err(unreadable)?;
     let mut reports = Vec::new();
     for file in &files {
         reports.extend(nninit::verify::verify_file(file, &options).map_err(unreadable)?);

@@ -1,0 +1,326 @@
+"""nninit.torch: PyTorch tensors and modules filled in place with nninit's values.
+
+- ``init_(tensor, init, ...)`` fills one tensor;
+- ``init_module_(module, recipe=...)`` fills every parameter and persistent buffer of a module,
+  each from the stream of its qualified name, with the recipe of its layer type.
+
+A CPU tensor is filled directly in its memory. A tensor on another device (CUDA, MPS, …) is
+drawn into host memory and copied to it (``Tensor.copy_``): one host buffer of the tensor's size
+and one host-to-device copy per tensor. A ``DTensor`` gets only its local shard, computed at its
+global offset, so the global tensor equals the unsharded one for any mesh and any placement
+(``Shard(d)``, ``Replicate``, uneven chunks).
+
+torch is imported when these functions are first called, not by ``import nninit``.
+"""
+
+import math
+import re
+import warnings
+
+import numpy as np
+
+from . import _describe, _fill_box, _seed, _stream, stream_of_name
+
+__all__ = ["init_", "init_module_", "RECIPES"]
+
+#: The recipes ``init_module_`` takes, besides the presets' names.
+RECIPES = ("torch", "hf")
+
+_PRESETS = ("gpt2", "resnet18", "resnet50", "mlp")
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _dtype_code(tensor):
+    torch = _torch()
+    codes = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
+    if tensor.dtype not in codes:
+        raise TypeError(f"tensor has dtype {tensor.dtype}; nninit fills float32, float16 and bfloat16")
+    return codes[tensor.dtype]
+
+
+def _dtensor_class():
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:  # a torch built without distributed
+        return None
+    return DTensor
+
+
+def _local_box(tensor):
+    """(global shape, the tensor whose memory is filled, offsets, local shape): for a DTensor its
+    local shard and where that lies in the global tensor; otherwise the tensor itself, whole."""
+    DTensor = _dtensor_class()
+    if DTensor is None or not isinstance(tensor, DTensor):
+        return list(tensor.shape), tensor, None, None
+    from torch.distributed.tensor import Replicate, Shard
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    for placement in tensor.placements:
+        if type(placement) not in (Shard, Replicate):
+            raise ValueError(
+                f"DTensor placement {placement}: nninit fills Shard(d) and Replicate placements"
+            )
+    local = tensor.to_local()
+    local_shape, offsets = compute_local_shape_and_global_offset(
+        tensor.shape, tensor.device_mesh, tensor.placements
+    )
+    if list(local.shape) != list(local_shape):
+        raise ValueError(
+            f"DTensor local shard of shape {list(local.shape)}; its placements give {list(local_shape)}"
+        )
+    return list(tensor.shape), local, list(offsets), list(local_shape)
+
+
+_BITS = {4: (np.uint32, "int32"), 2: (np.uint16, "int16")}
+
+
+def _fill_local(local, global_shape, spec, *, seed, stream, layout, offsets, local_shape, device):
+    """Fills the torch tensor ``local`` in place with its box of the global tensor."""
+    torch = _torch()
+    code = _dtype_code(local)
+    size = local.element_size()
+    numpy_bits, torch_bits = _BITS[size]
+    with torch.no_grad():
+        if local.device.type == "cpu" and local.is_contiguous():
+            # The tensor's own memory through NumPy, as unsigned integers of its element size.
+            memory = local.detach().reshape(-1).view(getattr(torch, torch_bits)).numpy()
+            view = memory.view(numpy_bits)
+            _fill_box(view, global_shape, spec, seed=seed, stream=stream, dtype=code, layout=layout,
+                      offsets=offsets, local_shape=local_shape, device=device)
+            return
+        host = np.empty(local.numel(), dtype=numpy_bits)
+        _fill_box(host, global_shape, spec, seed=seed, stream=stream, dtype=code, layout=layout,
+                  offsets=offsets, local_shape=local_shape, device=device)
+        drawn = torch.from_numpy(host.view(getattr(np, torch_bits)))
+        local.copy_(drawn.view(local.dtype).reshape(local.shape))
+
+
+def _zero_row(local, row, offsets):
+    """Zeroes global dim-0 row ``row`` where it falls in ``local`` (whose box starts at
+    ``offsets``): Embedding's padding row."""
+    start = offsets[0] if offsets else 0
+    if start <= row < start + local.shape[0]:
+        with _torch().no_grad():
+            local[row - start].zero_()
+
+
+def _fill(tensor, spec, *, seed, stream, layout, device, zero_row=None, integer_zeros=False):
+    torch = _torch()
+    global_shape, local, offsets, local_shape = _local_box(tensor)
+    if integer_zeros or (not local.is_floating_point() and spec == "zeros"):
+        with torch.no_grad():
+            local.zero_()
+        return
+    _fill_local(local, global_shape, spec, seed=seed, stream=stream, layout=layout,
+                offsets=offsets, local_shape=local_shape, device=device)
+    if zero_row is not None:
+        _zero_row(local, zero_row, offsets)
+
+
+def init_(tensor, init, *, seed=0, name=None, stream=None, layout="torch", device="auto"):
+    """Fills ``tensor`` in place as the spec ``init`` says (``"kaiming_uniform(a=2.236…)"``,
+    ``"normal(std=0.02)"``, …) and returns it: the values of ``nninit.fill`` with the same
+    arguments, for the tensor's shape (a DTensor's global shape; its local shard gets its own
+    box). ``name`` draws from the stream of that name, ``stream`` from a stream number (default
+    0)."""
+    torch = _torch()
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"tensor must be a torch.Tensor, not {type(tensor).__name__}")
+    if not isinstance(init, str):
+        raise TypeError(f"init must be a spec string, not {type(init).__name__}")
+    _fill(tensor, init, seed=_seed(seed), stream=_stream(name, stream), layout=layout, device=device)
+    return tensor
+
+
+def _layer_entry(module):
+    """The model-description entry (``nninit.model.json``'s format, without its name) of a
+    module whose own parameters have a PyTorch ``reset_parameters`` recipe, or None."""
+    nn = _torch().nn
+    bias = getattr(module, "bias", None) is not None
+    if isinstance(module, nn.MultiheadAttention):
+        if not module._qkv_same_embed_dim or module.bias_k is not None:
+            return None
+        return {"layer": "multihead_attention", "embed_dim": module.embed_dim,
+                "num_heads": module.num_heads, "bias": module.in_proj_bias is not None}
+    if isinstance(module, nn.Linear):
+        return {"layer": "linear", "in": module.in_features, "out": module.out_features, "bias": bias}
+    if isinstance(module, nn.Bilinear):
+        return {"layer": "bilinear", "in1": module.in1_features, "in2": module.in2_features,
+                "out": module.out_features, "bias": bias}
+    convs = {nn.Conv1d: "conv1d", nn.Conv2d: "conv2d", nn.Conv3d: "conv3d",
+             nn.ConvTranspose1d: "conv_transpose1d", nn.ConvTranspose2d: "conv_transpose2d",
+             nn.ConvTranspose3d: "conv_transpose3d"}
+    for kind, layer in convs.items():
+        if type(module) is kind:
+            return {"layer": layer, "in": module.in_channels, "out": module.out_channels,
+                    "kernel": list(module.kernel_size), "groups": module.groups, "bias": bias}
+    if isinstance(module, nn.Embedding):
+        return {"layer": "embedding", "num": module.num_embeddings, "dim": module.embedding_dim,
+                "padding_idx": module.padding_idx}
+    if isinstance(module, nn.LayerNorm):
+        return {"layer": "layer_norm", "shape": list(module.normalized_shape)}
+    if isinstance(module, nn.GroupNorm):
+        return {"layer": "group_norm", "groups": module.num_groups, "channels": module.num_channels}
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        return {"layer": "batch_norm", "features": module.num_features}
+    if hasattr(nn, "RMSNorm") and isinstance(module, nn.RMSNorm):
+        return {"tensor": "weight", "shape": list(module.normalized_shape), "init": "ones"}
+    recurrent = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
+    for kind, layer in recurrent.items():
+        if type(module) is kind:
+            if getattr(module, "proj_size", 0):
+                return None
+            return {"layer": layer, "input": module.input_size, "hidden": module.hidden_size,
+                    "num_layers": module.num_layers, "bias": module.bias,
+                    "bidirectional": module.bidirectional}
+    return None
+
+
+def _own_tensors(module):
+    """Names of the module's own parameters and persistent buffers."""
+    names = [name for name, _ in module.named_parameters(recurse=False)]
+    persistent = set(module._buffers) - getattr(module, "_non_persistent_buffers_set", set())
+    return names + [name for name in module._buffers if name in persistent and module._buffers[name] is not None]
+
+
+def _torch_recipe(module, skip_unknown):
+    """Each layer's PyTorch recipe, described by the Rust library exactly as ``nninit init`` of
+    the same layers in a model description: (qualified name → description)."""
+    entries, prefixes = [], []
+    covered = set()
+    for prefix, child in module.named_modules():
+        if prefix in covered or not _own_tensors(child):
+            continue
+        entry = _layer_entry(child)
+        if entry is None:
+            message = (
+                f"{prefix or 'the module'}: {type(child).__name__} has parameters or buffers "
+                f"({', '.join(_own_tensors(child))}) and no known initialization recipe"
+            )
+            if skip_unknown:
+                warnings.warn(message + "; left as it is", stacklevel=3)
+                continue
+            raise TypeError(message + " (skip_unknown=True leaves it as it is)")
+        if entry.get("layer") == "multihead_attention":
+            covered.add(f"{prefix}.out_proj" if prefix else "out_proj")
+        placeholder = f"m{len(entries)}"
+        if "tensor" in entry:
+            entries.append({"name": f"{placeholder}.{entry['tensor']}", "shape": entry["shape"],
+                            "init": entry["init"]})
+        else:
+            entries.append({"name": placeholder, **entry})
+        prefixes.append(prefix)
+    if not entries:
+        return {}
+    import json
+
+    described = {}
+    for tensor in _describe("json", json.dumps(entries)):
+        placeholder, _, suffix = tensor["name"].partition(".")
+        prefix = prefixes[int(placeholder[1:])]
+        tensor["name"] = f"{prefix}.{suffix}" if prefix else suffix
+        described[tensor["name"]] = tensor
+    return described
+
+
+# transformers 5.x builds ViT under modeling names and renames them on save; nninit's streams are
+# the checkpoint names. (modeling pattern, checkpoint replacement), applied in order.
+_VIT_CHECKPOINT_NAMES = [
+    (r"(^|\.)layers\.(\d+)\.", r"\1encoder.layer.\2."),
+    (r"\.attention\.q_proj\.", ".attention.attention.query."),
+    (r"\.attention\.k_proj\.", ".attention.attention.key."),
+    (r"\.attention\.v_proj\.", ".attention.attention.value."),
+    (r"\.attention\.o_proj\.", ".attention.output.dense."),
+    (r"\.mlp\.fc1\.", ".intermediate.dense."),
+    (r"\.mlp\.fc2\.", ".output.dense."),
+]
+
+
+def _hf_recipe(module):
+    """transformers' ``_init_weights`` recipe of the module's class, from its config, as ``nninit
+    init --config`` describes it: (checkpoint name → description), and the renaming from the
+    module's names to the checkpoint's."""
+    import json
+
+    config = getattr(module, "config", None)
+    if config is None or not hasattr(config, "to_dict"):
+        raise TypeError(
+            f"recipe='hf' needs a transformers model with a config; {type(module).__name__} has none"
+        )
+    fields = config.to_dict()
+    fields["architectures"] = [type(module).__name__]
+    described = {t["name"]: t for t in _describe("hf", json.dumps(fields, default=str))}
+    rename = _VIT_CHECKPOINT_NAMES if fields.get("model_type") == "vit" else []
+
+    def checkpoint_name(name):
+        for pattern, replacement in rename:
+            name = re.sub(pattern, replacement, name)
+        return name
+
+    return described, checkpoint_name
+
+
+def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="auto"):
+    """Fills every parameter and persistent buffer of ``module`` in place, each from the stream of
+    its qualified name (``encoder.layers.0.linear1.weight``), and returns the module.
+
+    - ``recipe="torch"``: each layer type's ``reset_parameters``: Linear, Bilinear,
+      Conv1d/2d/3d, ConvTranspose1d/2d/3d, Embedding (its ``padding_idx`` row 0), LayerNorm,
+      GroupNorm, BatchNorm (running statistics 0/1), RMSNorm, RNN, LSTM, GRU,
+      MultiheadAttention. A module with parameters and no known recipe is a TypeError naming it;
+      ``skip_unknown=True`` leaves it as it is with a warning instead.
+    - ``recipe="hf"``: transformers' ``_init_weights`` recipe for the module's class (Llama,
+      Mistral, Qwen2, Qwen3, Gemma, BERT, ViT, T5, GPT-2), read from ``module.config``.
+    - ``recipe="gpt2"``, ``"resnet18"``, ``"resnet50"``, ``"mlp"``: a preset's recipe, for a
+      module whose state dict is the preset's (GPT-2's, torchvision's ResNets).
+
+    The values are those ``nninit init`` writes for the same model (the layers as a model
+    description, the Hugging Face config, or the preset). Tied tensors are filled once. DTensor
+    parameters get their local shards (the torchtitan flow: meta device → parallelize →
+    ``to_empty`` → ``init_module_``).
+    """
+    torch = _torch()
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
+    seed = _seed(seed)
+    rename = None
+    if recipe == "torch":
+        described = _torch_recipe(module, skip_unknown)
+    elif recipe == "hf":
+        described, rename = _hf_recipe(module)
+    elif recipe in _PRESETS:
+        described = {t["name"]: t for t in _describe("preset", recipe)}
+    else:
+        raise ValueError(f"recipe {recipe!r}: one of {', '.join(RECIPES + _PRESETS)}")
+    state = module.state_dict(keep_vars=True)
+    filled = {}
+    for name, tensor in state.items():
+        key = rename(name) if rename else name
+        if id(tensor) in filled:
+            continue  # tied to a tensor already filled
+        description = described.get(key)
+        if description is None:
+            if recipe == "torch":
+                continue  # a module left alone with skip_unknown
+            raise ValueError(f"{name}: the {recipe} recipe has no tensor of that name")
+        if list(tensor.shape) != description["shape"]:
+            raise ValueError(
+                f"{name}: shape {list(tensor.shape)}; the {recipe} recipe has {description['shape']}"
+            )
+        stream = stream_of_name(description["tied_to"] or description["name"])
+        _fill(tensor, description["spec"], seed=seed, stream=stream, layout=description["layout"],
+              device=device, zero_row=description["zero_row"], integer_zeros=description["int64"])
+        filled[id(tensor)] = key
+    missing = sorted(set(described) - set(filled.values()) - _tied_names(described))
+    if missing and recipe != "torch":
+        raise ValueError(f"the module has no tensor {missing[0]}, which the {recipe} recipe has")
+    return module
+
+
+def _tied_names(described):
+    return {name for name, t in described.items() if t["tied_to"]}
