@@ -1,0 +1,65 @@
+"""Run under torchrun (CPU, gloo) by test_dtensor.py: a Linear and an Embedding whose parameters
+are DTensors under the given placements, filled by nninit.torch, gathered, and compared on rank 0
+with the same modules filled in a single process. Exits 1 on any difference."""
+
+import sys
+
+import torch
+import torch.distributed as dist
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+
+import nninit.torch as nt
+
+
+def placements(text, dims):
+    """Placements from text like "S0,S1"; a Shard beyond the tensor's dimensions (a bias under
+    Shard(1)) is Replicate, as a row-parallel layer's bias is."""
+    out = []
+    for p in text.split(","):
+        out.append(Shard(int(p[1:])) if p != "R" and int(p[1:]) < dims else Replicate())
+    return out
+
+
+def as_bytes(tensor):
+    t = tensor.detach().contiguous().reshape(-1)
+    return t.view({4: torch.int32, 2: torch.int16}[t.element_size()]).numpy().tobytes()
+
+
+def modules(dtype):
+    # Odd sizes, so chunks are uneven.
+    return [torch.nn.Linear(7, 5).to(dtype), torch.nn.Embedding(11, 6, padding_idx=4).to(dtype)]
+
+
+def main():
+    mesh_shape = tuple(int(d) for d in sys.argv[1].split("x"))
+    cases = sys.argv[2:]
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    mesh = init_device_mesh("cpu", mesh_shape)
+    failures = 0
+    for case in cases:
+        for dtype in (torch.float32, torch.bfloat16):
+            single = modules(dtype)
+            for module in single:
+                nt.init_module_(module, seed=11, device="cpu")
+            sharded = modules(dtype)
+            for module in sharded:
+                for name, param in list(module.named_parameters()):
+                    local = distribute_tensor(torch.zeros_like(param.data), mesh, placements(case, param.dim()))
+                    setattr(module, name, torch.nn.Parameter(local))
+                nt.init_module_(module, seed=11, device="cpu")
+            for one, many in zip(single, sharded):
+                for (name, expected), (_, got) in zip(one.named_parameters(), many.named_parameters()):
+                    full = got.full_tensor()
+                    if rank == 0 and as_bytes(full) != as_bytes(expected):
+                        failures += 1
+                        print(f"{type(one).__name__}.{name} {case} {dtype}: differs from one process")
+    if rank == 0:
+        print(f"mesh {sys.argv[1]}: {len(cases)} placements, {failures} differ")
+    dist.destroy_process_group()
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""DTensor parameters filled by nninit.torch under torchrun on the CPU (gloo), 2 and then 4
+processes: a Linear and an Embedding under Shard(0), Shard(1) and Replicate on a 1-D mesh, and
+(Shard(0), Shard(1)) on a 2×2 mesh, gathered, equal bit for bit what a single process fills."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch", reason="DTensor tests need torch: pip install torch")
+
+WORKER = Path(__file__).with_name("dtensor_worker.py")
+
+
+def torchrun(processes, *args):
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc-per-node={processes}", str(WORKER), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_two_ranks_on_a_1d_mesh():
+    out = torchrun(2, "2", "S0", "S1", "R")
+    assert "mesh 2: 3 placements, 0 differ" in out, out
+
+
+def test_four_ranks_on_a_1d_mesh_and_a_2x2_mesh():
+    out = torchrun(4, "4", "S0", "S1", "R")
+    assert "mesh 4: 3 placements, 0 differ" in out, out
+    out = torchrun(4, "2x2", "S0,S1", "S1,S0", "R,S0")
+    assert "mesh 2x2: 3 placements, 0 differ" in out, out
