@@ -23,7 +23,7 @@ from torch.distributed.tensor import DTensor, Replicate, Shard
 def placement(text):
     if text == "Replicate":
         return Replicate()
-    return Shard(int(text[len("Shard("):-1]))
+    return Shard(int(text[len("Shard(") : -1]))
 
 
 def as_bytes(tensor):
@@ -34,7 +34,8 @@ def main():
     rank_dir, unsharded = sys.argv[1], sys.argv[2]
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
-    manifest = json.load(open(os.path.join(rank_dir, "manifest.json")))
+    with open(os.path.join(rank_dir, "manifest.json")) as file:
+        manifest = json.load(file)
     tp, dp = manifest["mesh"]["tp"], manifest["mesh"]["dp"]
     assert world == tp * dp, f"launched {world} ranks for tp {tp} × dp {dp}"
     ranks = torch.arange(world).reshape(dp, tp).T

@@ -16,13 +16,15 @@ Bad parameters raise ValueError, bad types TypeError, file errors OSError; each 
 library's one-line message.
 """
 
+# `int | None` and `list[…]` annotations on Python 3.9.
+from __future__ import annotations
+
 import json
 import math
 import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -32,19 +34,19 @@ import numpy as np
 # nothing is printed), as the nninit binary does.
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
 
-from . import _nninit  # noqa: E402
+from . import _nninit
 
 __all__ = [
-    "fill",
-    "explain",
-    "init_checkpoint",
-    "verify",
-    "VerifyReport",
-    "TensorReport",
-    "stream_of_name",
-    "bfloat16_dtype",
-    "__version__",
     "CONTRACT_VERSION",
+    "TensorReport",
+    "VerifyReport",
+    "__version__",
+    "bfloat16_dtype",
+    "explain",
+    "fill",
+    "init_checkpoint",
+    "stream_of_name",
+    "verify",
 ]
 
 __version__ = _nninit.versions["nninit"]
@@ -67,7 +69,9 @@ def bfloat16_dtype():
 def _dtype(dtype):
     """(nninit's name, the NumPy dtypes an ``out`` array may have) of a dtype name."""
     if not isinstance(dtype, str):
-        raise TypeError(f"dtype must be a string (float32, float16 or bfloat16), not {type(dtype).__name__}")
+        raise TypeError(
+            f"dtype must be a string (float32, float16 or bfloat16), not {type(dtype).__name__}"
+        )
     if dtype not in _DTYPES:
         raise ValueError(f"dtype {dtype!r}: one of float32, float16, bfloat16")
     if dtype == "float32":
@@ -83,7 +87,9 @@ def _shape(shape):
     try:
         dims = tuple(shape)
     except TypeError:
-        raise TypeError(f"shape must be a sequence of integers, not {type(shape).__name__}") from None
+        raise TypeError(
+            f"shape must be a sequence of integers, not {type(shape).__name__}"
+        ) from None
     for d in dims:
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
             raise TypeError(f"shape {shape!r}: its entries must be integers")
@@ -175,7 +181,9 @@ def fill(
         try:
             start, end = (int(range[0]), int(range[1]))
         except (TypeError, ValueError, IndexError):
-            raise TypeError(f"range must be a pair of integers (start, end), not {range!r}") from None
+            raise TypeError(
+                f"range must be a pair of integers (start, end), not {range!r}"
+            ) from None
         if not 0 <= start <= end <= numel:
             raise ValueError(f"range {range!r}: must satisfy 0 ≤ start ≤ end ≤ {numel}")
         count, out_shape, flat_range = end - start, (end - start,), (start, end)
@@ -241,7 +249,9 @@ def _describe(kind, text):
     return json.loads(_nninit.describe(kind, text))
 
 
-def init_checkpoint(config_or_preset, out, *, seed=0, dtype="float32", progress=True, device="auto"):
+def init_checkpoint(
+    config_or_preset, out, *, seed=0, dtype="float32", progress=True, device="auto"
+):
     """The main job. A preset (``"gpt2"``, ``"resnet18"``, ``"resnet50"``, ``"mlp"``) is written
     to the .safetensors file ``out``; a Hugging Face ``config.json`` (or a directory holding one)
     becomes the checkpoint directory ``out`` that ``from_pretrained`` loads, as ``nninit init
@@ -256,7 +266,12 @@ def init_checkpoint(config_or_preset, out, *, seed=0, dtype="float32", progress=
             print(f"\rnninit: {done}/{total} tensors", end=end, file=sys.stderr, flush=True)
 
     text = _nninit.init_checkpoint(
-        str(config_or_preset), str(out), seed=_seed(seed), dtype=code, device=device, progress=callback
+        str(config_or_preset),
+        str(out),
+        seed=_seed(seed),
+        dtype=code,
+        device=device,
+        progress=callback,
     )
     return json.loads(text)
 
@@ -272,7 +287,7 @@ class TensorReport:
     checked: int
     worst_difference: float
     mismatches: int
-    p_values: Dict[str, float] = field(default_factory=dict)
+    p_values: dict[str, float] = field(default_factory=dict)
     passed: bool = False
 
 
@@ -280,7 +295,7 @@ class TensorReport:
 class VerifyReport:
     """Every tensor's report; ``passed`` when all passed."""
 
-    tensors: List[TensorReport]
+    tensors: list[TensorReport]
 
     @property
     def passed(self):
@@ -293,7 +308,7 @@ class VerifyReport:
         return iter(self.tensors)
 
 
-def verify(path, *, sample: Optional[int] = None, alpha: float = 1e-6):
+def verify(path, *, sample: int | None = None, alpha: float = 1e-6):
     """Verifies every tensor of a .safetensors file nninit wrote, of a checkpoint directory
     (against its index) or of a rank directory (against its manifest): element by element
     against the CPU reference (all elements, or ``sample`` evenly spaced ones) and by KS,

@@ -13,7 +13,6 @@ global offset, so the global tensor equals the unsharded one for any mesh and an
 torch is imported when these functions are first called, not by ``import nninit``.
 """
 
-import math
 import re
 import warnings
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from . import _describe, _fill_box, _seed, _stream, stream_of_name
 
-__all__ = ["init_", "init_module_", "RECIPES"]
+__all__ = ["RECIPES", "init_", "init_module_"]
 
 #: The recipes ``init_module_`` takes, besides the presets' names.
 RECIPES = ("torch", "hf")
@@ -39,7 +38,9 @@ def _dtype_code(tensor):
     torch = _torch()
     codes = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
     if tensor.dtype not in codes:
-        raise TypeError(f"tensor has dtype {tensor.dtype}; nninit fills float32, float16 and bfloat16")
+        raise TypeError(
+            f"tensor has dtype {tensor.dtype}; nninit fills float32, float16 and bfloat16"
+        )
     return codes[tensor.dtype]
 
 
@@ -90,12 +91,32 @@ def _fill_local(local, global_shape, spec, *, seed, stream, layout, offsets, loc
             # The tensor's own memory through NumPy, as unsigned integers of its element size.
             memory = local.detach().reshape(-1).view(getattr(torch, torch_bits)).numpy()
             view = memory.view(numpy_bits)
-            _fill_box(view, global_shape, spec, seed=seed, stream=stream, dtype=code, layout=layout,
-                      offsets=offsets, local_shape=local_shape, device=device)
+            _fill_box(
+                view,
+                global_shape,
+                spec,
+                seed=seed,
+                stream=stream,
+                dtype=code,
+                layout=layout,
+                offsets=offsets,
+                local_shape=local_shape,
+                device=device,
+            )
             return
         host = np.empty(local.numel(), dtype=numpy_bits)
-        _fill_box(host, global_shape, spec, seed=seed, stream=stream, dtype=code, layout=layout,
-                  offsets=offsets, local_shape=local_shape, device=device)
+        _fill_box(
+            host,
+            global_shape,
+            spec,
+            seed=seed,
+            stream=stream,
+            dtype=code,
+            layout=layout,
+            offsets=offsets,
+            local_shape=local_shape,
+            device=device,
+        )
         drawn = torch.from_numpy(host.view(getattr(np, torch_bits)))
         local.copy_(drawn.view(local.dtype).reshape(local.shape))
 
@@ -116,8 +137,17 @@ def _fill(tensor, spec, *, seed, stream, layout, device, zero_row=None, integer_
         with torch.no_grad():
             local.zero_()
         return
-    _fill_local(local, global_shape, spec, seed=seed, stream=stream, layout=layout,
-                offsets=offsets, local_shape=local_shape, device=device)
+    _fill_local(
+        local,
+        global_shape,
+        spec,
+        seed=seed,
+        stream=stream,
+        layout=layout,
+        offsets=offsets,
+        local_shape=local_shape,
+        device=device,
+    )
     if zero_row is not None:
         _zero_row(local, zero_row, offsets)
 
@@ -133,7 +163,9 @@ def init_(tensor, init, *, seed=0, name=None, stream=None, layout="torch", devic
         raise TypeError(f"tensor must be a torch.Tensor, not {type(tensor).__name__}")
     if not isinstance(init, str):
         raise TypeError(f"init must be a spec string, not {type(init).__name__}")
-    _fill(tensor, init, seed=_seed(seed), stream=_stream(name, stream), layout=layout, device=device)
+    _fill(
+        tensor, init, seed=_seed(seed), stream=_stream(name, stream), layout=layout, device=device
+    )
     return tensor
 
 
@@ -145,23 +177,52 @@ def _layer_entry(module):
     if isinstance(module, nn.MultiheadAttention):
         if not module._qkv_same_embed_dim or module.bias_k is not None:
             return None
-        return {"layer": "multihead_attention", "embed_dim": module.embed_dim,
-                "num_heads": module.num_heads, "bias": module.in_proj_bias is not None}
+        return {
+            "layer": "multihead_attention",
+            "embed_dim": module.embed_dim,
+            "num_heads": module.num_heads,
+            "bias": module.in_proj_bias is not None,
+        }
     if isinstance(module, nn.Linear):
-        return {"layer": "linear", "in": module.in_features, "out": module.out_features, "bias": bias}
+        return {
+            "layer": "linear",
+            "in": module.in_features,
+            "out": module.out_features,
+            "bias": bias,
+        }
     if isinstance(module, nn.Bilinear):
-        return {"layer": "bilinear", "in1": module.in1_features, "in2": module.in2_features,
-                "out": module.out_features, "bias": bias}
-    convs = {nn.Conv1d: "conv1d", nn.Conv2d: "conv2d", nn.Conv3d: "conv3d",
-             nn.ConvTranspose1d: "conv_transpose1d", nn.ConvTranspose2d: "conv_transpose2d",
-             nn.ConvTranspose3d: "conv_transpose3d"}
+        return {
+            "layer": "bilinear",
+            "in1": module.in1_features,
+            "in2": module.in2_features,
+            "out": module.out_features,
+            "bias": bias,
+        }
+    convs = {
+        nn.Conv1d: "conv1d",
+        nn.Conv2d: "conv2d",
+        nn.Conv3d: "conv3d",
+        nn.ConvTranspose1d: "conv_transpose1d",
+        nn.ConvTranspose2d: "conv_transpose2d",
+        nn.ConvTranspose3d: "conv_transpose3d",
+    }
     for kind, layer in convs.items():
         if type(module) is kind:
-            return {"layer": layer, "in": module.in_channels, "out": module.out_channels,
-                    "kernel": list(module.kernel_size), "groups": module.groups, "bias": bias}
+            return {
+                "layer": layer,
+                "in": module.in_channels,
+                "out": module.out_channels,
+                "kernel": list(module.kernel_size),
+                "groups": module.groups,
+                "bias": bias,
+            }
     if isinstance(module, nn.Embedding):
-        return {"layer": "embedding", "num": module.num_embeddings, "dim": module.embedding_dim,
-                "padding_idx": module.padding_idx}
+        return {
+            "layer": "embedding",
+            "num": module.num_embeddings,
+            "dim": module.embedding_dim,
+            "padding_idx": module.padding_idx,
+        }
     if isinstance(module, nn.LayerNorm):
         return {"layer": "layer_norm", "shape": list(module.normalized_shape)}
     if isinstance(module, nn.GroupNorm):
@@ -175,9 +236,14 @@ def _layer_entry(module):
         if type(module) is kind:
             if getattr(module, "proj_size", 0):
                 return None
-            return {"layer": layer, "input": module.input_size, "hidden": module.hidden_size,
-                    "num_layers": module.num_layers, "bias": module.bias,
-                    "bidirectional": module.bidirectional}
+            return {
+                "layer": layer,
+                "input": module.input_size,
+                "hidden": module.hidden_size,
+                "num_layers": module.num_layers,
+                "bias": module.bias,
+                "bidirectional": module.bidirectional,
+            }
     return None
 
 
@@ -185,7 +251,9 @@ def _own_tensors(module):
     """Names of the module's own parameters and persistent buffers."""
     names = [name for name, _ in module.named_parameters(recurse=False)]
     persistent = set(module._buffers) - getattr(module, "_non_persistent_buffers_set", set())
-    return names + [name for name in module._buffers if name in persistent and module._buffers[name] is not None]
+    return names + [
+        name for name in module._buffers if name in persistent and module._buffers[name] is not None
+    ]
 
 
 def _torch_recipe(module, skip_unknown):
@@ -210,8 +278,13 @@ def _torch_recipe(module, skip_unknown):
             covered.add(f"{prefix}.out_proj" if prefix else "out_proj")
         placeholder = f"m{len(entries)}"
         if "tensor" in entry:
-            entries.append({"name": f"{placeholder}.{entry['tensor']}", "shape": entry["shape"],
-                            "init": entry["init"]})
+            entries.append(
+                {
+                    "name": f"{placeholder}.{entry['tensor']}",
+                    "shape": entry["shape"],
+                    "init": entry["init"],
+                }
+            )
         else:
             entries.append({"name": placeholder, **entry})
         prefixes.append(prefix)
@@ -313,8 +386,16 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
                 f"{name}: shape {list(tensor.shape)}; the {recipe} recipe has {description['shape']}"
             )
         stream = stream_of_name(description["tied_to"] or description["name"])
-        _fill(tensor, description["spec"], seed=seed, stream=stream, layout=description["layout"],
-              device=device, zero_row=description["zero_row"], integer_zeros=description["int64"])
+        _fill(
+            tensor,
+            description["spec"],
+            seed=seed,
+            stream=stream,
+            layout=description["layout"],
+            device=device,
+            zero_row=description["zero_row"],
+            integer_zeros=description["int64"],
+        )
         filled[id(tensor)] = key
     missing = sorted(set(described) - set(filled.values()) - _tied_names(described))
     if missing and recipe != "torch":

@@ -15,13 +15,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def nninit_binary():
     path = Path(os.environ.get("NNINIT_BIN", ROOT / "target" / "release" / "nninit"))
     if not path.is_file():
-        pytest.fail(f"{path} not found: build it first with `cargo build --release` (or set NNINIT_BIN)")
+        pytest.fail(
+            f"{path} not found: build it first with `cargo build --release` (or set NNINIT_BIN)"
+        )
     return str(path)
 
 
 def run_cli(*args):
     """Runs the nninit binary; fails the test with its stderr unless it succeeds."""
-    done = subprocess.run([nninit_binary(), *map(str, args)], capture_output=True, text=True)
+    done = subprocess.run(
+        [nninit_binary(), *map(str, args)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -35,6 +39,10 @@ def tensors_of(path):
     header.pop("__metadata__", None)
     base = 8 + length
     return {
-        name: (entry["dtype"], entry["shape"], data[base + entry["data_offsets"][0] : base + entry["data_offsets"][1]])
+        name: (
+            entry["dtype"],
+            entry["shape"],
+            data[base + entry["data_offsets"][0] : base + entry["data_offsets"][1]],
+        )
         for name, entry in header.items()
     }

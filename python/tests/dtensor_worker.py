@@ -4,12 +4,11 @@ with the same modules filled in a single process. Exits 1 on any difference."""
 
 import sys
 
+import nninit.torch as nt
 import torch
 import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import Replicate, Shard, distribute_tensor
-
-import nninit.torch as nt
 
 
 def placements(text, dims):
@@ -46,15 +45,21 @@ def main():
             sharded = modules(dtype)
             for module in sharded:
                 for name, param in list(module.named_parameters()):
-                    local = distribute_tensor(torch.zeros_like(param.data), mesh, placements(case, param.dim()))
+                    local = distribute_tensor(
+                        torch.zeros_like(param.data), mesh, placements(case, param.dim())
+                    )
                     setattr(module, name, torch.nn.Parameter(local))
                 nt.init_module_(module, seed=11, device="cpu")
             for one, many in zip(single, sharded):
-                for (name, expected), (_, got) in zip(one.named_parameters(), many.named_parameters()):
+                for (name, expected), (_, got) in zip(
+                    one.named_parameters(), many.named_parameters()
+                ):
                     full = got.full_tensor()
                     if rank == 0 and as_bytes(full) != as_bytes(expected):
                         failures += 1
-                        print(f"{type(one).__name__}.{name} {case} {dtype}: differs from one process")
+                        print(
+                            f"{type(one).__name__}.{name} {case} {dtype}: differs from one process"
+                        )
     if rank == 0:
         print(f"mesh {sys.argv[1]}: {len(cases)} placements, {failures} differ")
     dist.destroy_process_group()

@@ -2,22 +2,34 @@
 processes: a Linear and an Embedding under Shard(0), Shard(1) and Replicate on a 1-D mesh, and
 (Shard(0), Shard(1)) on a 2×2 mesh, gathered, equal bit for bit what a single process fills."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("torch", reason="DTensor tests need torch: pip install torch")
+import torch  # noqa: F401  (the workers need it: pip install torch)
 
 WORKER = Path(__file__).with_name("dtensor_worker.py")
 
 
 def torchrun(processes, *args):
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               f"--nproc-per-node={processes}", str(WORKER), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                          env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={processes}",
+        str(WORKER),
+        *args,
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -4,10 +4,9 @@ bad input raising ValueError, TypeError or OSError with the library's message.""
 
 import json
 
+import nninit
 import numpy as np
 import pytest
-
-import nninit
 from conftest import run_cli, tensors_of
 
 # (shape, spec) for every scheme of the README's table.
@@ -40,13 +39,33 @@ DTYPES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}
 def test_fill_equals_the_cli_bytes(tmp_path, shape, spec, dtype):
     out = tmp_path / "t.safetensors"
     name = "encoder.w"
-    run_cli("fill", "--shape", ",".join(map(str, shape)), "--init", spec, "--seed", 7, "--name", name,
-            "--dtype", DTYPES[dtype], "--device", "cpu", "--out", out)
-    (stored_dtype, stored_shape, expected) = tensors_of(out)[name]
+    run_cli(
+        "fill",
+        "--shape",
+        ",".join(map(str, shape)),
+        "--init",
+        spec,
+        "--seed",
+        7,
+        "--name",
+        name,
+        "--dtype",
+        DTYPES[dtype],
+        "--device",
+        "cpu",
+        "--out",
+        out,
+    )
+    (_, stored_shape, expected) = tensors_of(out)[name]
     got = nninit.fill(shape, spec, seed=7, name=name, dtype=dtype, device="cpu")
     assert got.shape == tuple(stored_shape)
     assert got.tobytes() == expected
-    assert got.dtype == {"float32": np.float32, "float16": np.float16, "bfloat16": nninit.bfloat16_dtype()}[dtype]
+    assert (
+        got.dtype
+        == {"float32": np.float32, "float16": np.float16, "bfloat16": nninit.bfloat16_dtype()}[
+            dtype
+        ]
+    )
 
 
 def test_the_gpu_draws_the_same_bytes():
@@ -58,7 +77,7 @@ def test_the_gpu_draws_the_same_bytes():
                 # An f32 QR on the GPU against the f64 one on the CPU: within the README's bound
                 # (5.2e-7 · gain), plus one rounding of the dtype.
                 difference = np.abs(cpu.astype(np.float64) - gpu.astype(np.float64)).max()
-                assert difference <= 1.5 * 1e-6 + np.abs(cpu.astype(np.float64)).max() * 2 ** -8
+                assert difference <= 1.5 * 1e-6 + np.abs(cpu.astype(np.float64)).max() * 2**-8
                 continue
             assert cpu.tobytes() == gpu.tobytes(), (spec, dtype)
 
@@ -91,13 +110,17 @@ def test_bfloat16_fills_raw_uint16_bits_too():
 
 def test_a_range_is_those_elements_of_the_whole():
     whole = nninit.fill((50, 40), "kaiming_normal", seed=3, name="w", device="cpu")
-    part = nninit.fill((50, 40), "kaiming_normal", seed=3, name="w", range=(123, 1777), device="cpu")
+    part = nninit.fill(
+        (50, 40), "kaiming_normal", seed=3, name="w", range=(123, 1777), device="cpu"
+    )
     assert part.tobytes() == whole.reshape(-1)[123:1777].tobytes()
 
 
 def test_explain_is_the_cli_json():
     for shape, spec in SCHEMES:
-        cli = json.loads(run_cli("fill", "--shape", ",".join(map(str, shape)), "--init", spec, "--explain"))
+        cli = json.loads(
+            run_cli("fill", "--shape", ",".join(map(str, shape)), "--init", spec, "--explain")
+        )
         assert nninit.explain(shape, spec) == cli, spec
     assert nninit.explain((3, 4), "kaiming_uniform", fan_in=10)["fan_in"] == 10.0
 
@@ -141,9 +164,13 @@ def test_bad_input_raises_with_the_librarys_message():
 
 def test_init_checkpoint_writes_the_cli_file_and_verify_reports_on_it(tmp_path):
     cli = tmp_path / "cli.safetensors"
-    run_cli("init", "--model", "mlp", "--seed", 4, "--dtype", "bf16", "--device", "cpu", "--out", cli)
+    run_cli(
+        "init", "--model", "mlp", "--seed", 4, "--dtype", "bf16", "--device", "cpu", "--out", cli
+    )
     ours = tmp_path / "ours.safetensors"
-    summary = nninit.init_checkpoint("mlp", ours, seed=4, dtype="bfloat16", progress=False, device="cpu")
+    summary = nninit.init_checkpoint(
+        "mlp", ours, seed=4, dtype="bfloat16", progress=False, device="cpu"
+    )
     assert summary["tensors"] == 4 and summary["parameters"] == 784 * 256 + 256 + 256 * 10 + 10
     assert ours.read_bytes() == cli.read_bytes()
     report = nninit.verify(ours)
@@ -160,9 +187,19 @@ def test_init_checkpoint_writes_the_cli_file_and_verify_reports_on_it(tmp_path):
 
 def test_init_checkpoint_of_a_config_writes_the_cli_directory(tmp_path):
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"model_type": "llama", "vocab_size": 64, "hidden_size": 32,
-                                  "intermediate_size": 48, "num_hidden_layers": 1,
-                                  "num_attention_heads": 4, "num_key_value_heads": 2}))
+    config.write_text(
+        json.dumps(
+            {
+                "model_type": "llama",
+                "vocab_size": 64,
+                "hidden_size": 32,
+                "intermediate_size": 48,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 2,
+            }
+        )
+    )
     cli = tmp_path / "cli"
     run_cli("init", "--config", config, "--device", "cpu", "--out", cli)
     ours = tmp_path / "ours"

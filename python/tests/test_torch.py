@@ -4,14 +4,11 @@ presets by name — on contiguous and strided tensors; unknown modules are refus
 
 import json
 
-import numpy as np
+import nninit
+import nninit.torch as nt
 import pytest
-
-torch = pytest.importorskip("torch", reason="nninit.torch needs torch: pip install torch")
-
-import nninit  # noqa: E402
-import nninit.torch as nt  # noqa: E402
-from conftest import run_cli, tensors_of  # noqa: E402
+import torch  # the tests need it: pip install torch
+from conftest import run_cli, tensors_of
 
 
 def as_bytes(tensor):
@@ -32,10 +29,16 @@ def assert_state_equals_file(module, path, skip=()):
 
 
 def test_init_fills_cpu_and_strided_tensors_with_fill_values():
-    for dtype, name in [(torch.float32, "float32"), (torch.float16, "float16"), (torch.bfloat16, "bfloat16")]:
+    for dtype, name in [
+        (torch.float32, "float32"),
+        (torch.float16, "float16"),
+        (torch.bfloat16, "bfloat16"),
+    ]:
         t = torch.empty(30, 40, dtype=dtype)
         nt.init_(t, "kaiming_normal(mode=fan_out)", seed=5, name="w")
-        expected = nninit.fill((30, 40), "kaiming_normal(mode=fan_out)", seed=5, name="w", dtype=name, device="cpu")
+        expected = nninit.fill(
+            (30, 40), "kaiming_normal(mode=fan_out)", seed=5, name="w", dtype=name, device="cpu"
+        )
         assert as_bytes(t) == expected.tobytes()
         # A transposed view goes through a host buffer and copy_: the values of its own shape.
         base = torch.empty(40, 30, dtype=dtype)
@@ -67,7 +70,9 @@ class Everything(torch.nn.Module):
         self.lstm = torch.nn.LSTM(5, 4, num_layers=2, bidirectional=True)
         self.gru = torch.nn.GRU(3, 6, bias=False)
         self.mha = torch.nn.MultiheadAttention(8, 2)
-        self.seq = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+        self.seq = torch.nn.Sequential(
+            torch.nn.Linear(3, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)
+        )
 
 
 DESCRIPTION = [
@@ -84,7 +89,14 @@ DESCRIPTION = [
     {"layer": "batch_norm", "name": "bn", "features": 8},
     {"name": "rms.weight", "shape": [6], "init": "ones"},
     {"layer": "rnn", "name": "rnn", "input": 5, "hidden": 4},
-    {"layer": "lstm", "name": "lstm", "input": 5, "hidden": 4, "num_layers": 2, "bidirectional": True},
+    {
+        "layer": "lstm",
+        "name": "lstm",
+        "input": 5,
+        "hidden": 4,
+        "num_layers": 2,
+        "bidirectional": True,
+    },
     {"layer": "gru", "name": "gru", "input": 3, "hidden": 6, "bias": False},
     {"layer": "multihead_attention", "name": "mha", "embed_dim": 8, "num_heads": 2},
     {"layer": "linear", "name": "seq.0", "in": 3, "out": 3},
@@ -104,7 +116,8 @@ def test_the_torch_recipe_is_nninit_init_of_the_same_layers(tmp_path):
 
 
 def test_presets_and_hugging_face_configs(tmp_path):
-    torchvision = pytest.importorskip("torchvision")
+    import torchvision
+
     path = tmp_path / "resnet18.safetensors"
     run_cli("init", "--model", "resnet18", "--seed", 1, "--device", "cpu", "--out", path)
     resnet = torchvision.models.resnet18()
@@ -113,7 +126,8 @@ def test_presets_and_hugging_face_configs(tmp_path):
 
 
 def test_gpt2_through_the_preset_and_its_config(tmp_path):
-    transformers = pytest.importorskip("transformers")
+    import transformers
+
     path = tmp_path / "gpt2.safetensors"
     run_cli("init", "--model", "gpt2", "--seed", 2, "--device", "cpu", "--out", path)
     model = transformers.GPT2LMHeadModel(transformers.GPT2Config())
@@ -131,37 +145,122 @@ def test_gpt2_through_the_preset_and_its_config(tmp_path):
 
 # One small config per class: init_module_(recipe="hf") equals `nninit init --config`.
 CONFIGS = {
-    "LlamaForCausalLM": {"model_type": "llama", "vocab_size": 101, "hidden_size": 32, "intermediate_size": 40,
-                         "num_hidden_layers": 2, "num_attention_heads": 8, "num_key_value_heads": 4,
-                         "tie_word_embeddings": False, "pad_token_id": 100},
-    "MistralForCausalLM": {"model_type": "mistral", "vocab_size": 99, "hidden_size": 32, "intermediate_size": 44,
-                           "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2},
-    "Qwen2ForCausalLM": {"model_type": "qwen2", "vocab_size": 97, "hidden_size": 32, "intermediate_size": 36,
-                         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2},
-    "Qwen3ForCausalLM": {"model_type": "qwen3", "vocab_size": 95, "hidden_size": 32, "intermediate_size": 40,
-                         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12},
-    "GemmaForCausalLM": {"model_type": "gemma", "vocab_size": 93, "hidden_size": 32, "intermediate_size": 48,
-                         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 8},
-    "BertForMaskedLM": {"model_type": "bert", "vocab_size": 103, "hidden_size": 32, "intermediate_size": 52,
-                        "num_hidden_layers": 1, "num_attention_heads": 4, "max_position_embeddings": 7},
-    "BertModel": {"model_type": "bert", "vocab_size": 91, "hidden_size": 16, "intermediate_size": 24,
-                  "num_hidden_layers": 1, "num_attention_heads": 4, "max_position_embeddings": 5},
-    "ViTForImageClassification": {"model_type": "vit", "hidden_size": 32, "intermediate_size": 44,
-                                  "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 16,
-                                  "patch_size": 8, "num_labels": 5},
-    "ViTModel": {"model_type": "vit", "hidden_size": 16, "intermediate_size": 20, "num_hidden_layers": 1,
-                 "num_attention_heads": 4, "image_size": 12, "patch_size": 6, "num_channels": 1},
-    "T5ForConditionalGeneration": {"model_type": "t5", "vocab_size": 89, "d_model": 16, "d_kv": 4, "d_ff": 28,
-                                   "num_layers": 1, "num_decoder_layers": 2, "num_heads": 4,
-                                   "relative_attention_num_buckets": 6, "feed_forward_proj": "gated-gelu"},
-    "GPT2LMHeadModel": {"model_type": "gpt2", "vocab_size": 87, "n_positions": 10, "n_embd": 16, "n_layer": 2,
-                        "n_head": 4, "n_inner": 36, "tie_word_embeddings": False},
+    "LlamaForCausalLM": {
+        "model_type": "llama",
+        "vocab_size": 101,
+        "hidden_size": 32,
+        "intermediate_size": 40,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 4,
+        "tie_word_embeddings": False,
+        "pad_token_id": 100,
+    },
+    "MistralForCausalLM": {
+        "model_type": "mistral",
+        "vocab_size": 99,
+        "hidden_size": 32,
+        "intermediate_size": 44,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+    },
+    "Qwen2ForCausalLM": {
+        "model_type": "qwen2",
+        "vocab_size": 97,
+        "hidden_size": 32,
+        "intermediate_size": 36,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+    },
+    "Qwen3ForCausalLM": {
+        "model_type": "qwen3",
+        "vocab_size": 95,
+        "hidden_size": 32,
+        "intermediate_size": 40,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": 12,
+    },
+    "GemmaForCausalLM": {
+        "model_type": "gemma",
+        "vocab_size": 93,
+        "hidden_size": 32,
+        "intermediate_size": 48,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 1,
+        "head_dim": 8,
+    },
+    "BertForMaskedLM": {
+        "model_type": "bert",
+        "vocab_size": 103,
+        "hidden_size": 32,
+        "intermediate_size": 52,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "max_position_embeddings": 7,
+    },
+    "BertModel": {
+        "model_type": "bert",
+        "vocab_size": 91,
+        "hidden_size": 16,
+        "intermediate_size": 24,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "max_position_embeddings": 5,
+    },
+    "ViTForImageClassification": {
+        "model_type": "vit",
+        "hidden_size": 32,
+        "intermediate_size": 44,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "image_size": 16,
+        "patch_size": 8,
+        "num_labels": 5,
+    },
+    "ViTModel": {
+        "model_type": "vit",
+        "hidden_size": 16,
+        "intermediate_size": 20,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "image_size": 12,
+        "patch_size": 6,
+        "num_channels": 1,
+    },
+    "T5ForConditionalGeneration": {
+        "model_type": "t5",
+        "vocab_size": 89,
+        "d_model": 16,
+        "d_kv": 4,
+        "d_ff": 28,
+        "num_layers": 1,
+        "num_decoder_layers": 2,
+        "num_heads": 4,
+        "relative_attention_num_buckets": 6,
+        "feed_forward_proj": "gated-gelu",
+    },
+    "GPT2LMHeadModel": {
+        "model_type": "gpt2",
+        "vocab_size": 87,
+        "n_positions": 10,
+        "n_embd": 16,
+        "n_layer": 2,
+        "n_head": 4,
+        "n_inner": 36,
+        "tie_word_embeddings": False,
+    },
 }
 
 
 @pytest.mark.parametrize("class_name", list(CONFIGS))
 def test_the_hf_recipe_is_nninit_init_of_the_config(tmp_path, class_name):
-    transformers = pytest.importorskip("transformers")
+    import transformers
+
     fields = dict(CONFIGS[class_name], architectures=[class_name])
     config = tmp_path / "config.json"
     config.write_text(json.dumps(fields))
