@@ -10,8 +10,9 @@
 
     python scripts/python_speed.py [--nninit target/release/nninit] [--repeat 7]
 
-Each figure is the median of --repeat runs after one warm-up; torch and NumPy use their default
-threads (torch: one per core).
+Each Python figure is the median of three rounds of --repeat runs (after a warm-up), taken
+before, between and after two runs of `nninit bench`, whose medians give the Rust figure; torch
+and NumPy use their default threads (torch: one per core).
 """
 
 import argparse
@@ -42,7 +43,9 @@ def median_seconds(work, repeat):
 def rust_reference(binary):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run(
-            [binary, "bench", "--quick", "--json", out.name], check=True, capture_output=True
+            [binary, "bench", "--quick", "--json", out.name],
+            check=True,
+            capture_output=True,
         )
         with open(out.name) as file:
             rows = json.load(file)["rows"]
@@ -60,25 +63,32 @@ def main():
     buffer = np.empty(N, dtype=np.float32)
     tensor = torch.empty(N)
     generator = np.random.default_rng(0)
-    rows = [
-        ("Rust CPU reference (`nninit bench`)", rust_reference(args.nninit)),
+    cases = [
         (
             "`nninit.fill(..., out=buffer)`",
-            median_seconds(lambda: nninit.fill((N,), "normal", out=buffer, device="cpu"), r),
+            lambda: nninit.fill((N,), "normal", out=buffer, device="cpu"),
         ),
         (
             "`nninit.fill(...)`, a fresh array",
-            median_seconds(lambda: nninit.fill((N,), "normal", device="cpu"), r),
+            lambda: nninit.fill((N,), "normal", device="cpu"),
         ),
-        (
-            "`torch.nn.init.normal_(tensor)`",
-            median_seconds(lambda: torch.nn.init.normal_(tensor), r),
-        ),
+        ("`torch.nn.init.normal_(tensor)`", lambda: torch.nn.init.normal_(tensor)),
         (
             "NumPy `standard_normal(out=buffer)`",
-            median_seconds(lambda: generator.standard_normal(out=buffer, dtype=np.float32), r),
+            lambda: generator.standard_normal(out=buffer, dtype=np.float32),
         ),
     ]
+    # The machine drifts; the Rust reference (another process) and the Python cases alternate:
+    # three rounds of the Python cases around two of `nninit bench`, medians of all rounds.
+    python_times = {name: [] for name, _ in cases}
+    rust_times = []
+    for round_ in range(3):
+        for name, work in cases:
+            python_times[name].append(median_seconds(work, r))
+        if round_ < 2:
+            rust_times.append(rust_reference(args.nninit))
+    rows = [("Rust CPU reference (`nninit bench`)", statistics.median(rust_times))]
+    rows += [(name, statistics.median(times)) for name, times in python_times.items()]
     reference = rows[0][1]
     print(
         f"16 M normal f32 values (torch {torch.__version__}, {torch.get_num_threads()} threads; NumPy {np.__version__})"
@@ -94,7 +104,9 @@ def main():
     from transformers.initialization import no_init_weights
 
     config = transformers.GPT2Config()
-    construct = median_seconds(lambda: transformers.GPT2LMHeadModel(config), max(3, r // 2))
+    construct = median_seconds(
+        lambda: transformers.GPT2LMHeadModel(config), max(3, r // 2)
+    )
 
     def allocate_only():
         with no_init_weights():

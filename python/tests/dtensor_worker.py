@@ -4,11 +4,12 @@ with the same modules filled in a single process. Exits 1 on any difference."""
 
 import sys
 
-import nninit.torch as nt
 import torch
 import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+
+import nninit.torch as nt
 
 
 def placements(text, dims):

@@ -4,10 +4,11 @@ bad input raising ValueError, TypeError or OSError with the library's message.""
 
 import json
 
-import nninit
 import numpy as np
 import pytest
 from conftest import run_cli, tensors_of
+
+import nninit
 
 # (shape, spec) for every scheme of the README's table.
 SCHEMES = [

@@ -4,11 +4,12 @@ presets by name — on contiguous and strided tensors; unknown modules are refus
 
 import json
 
-import nninit
-import nninit.torch as nt
 import pytest
 import torch  # the tests need it: pip install torch
 from conftest import run_cli, tensors_of
+
+import nninit
+import nninit.torch as nt
 
 
 def as_bytes(tensor):
