@@ -1,6 +1,8 @@
 """Run under torchrun (CPU, gloo) by test_dtensor.py: a Linear and an Embedding whose parameters
-are DTensors under the given placements, filled by nninit.torch, gathered, and compared on rank 0
-with the same modules filled in a single process. Exits 1 on any difference."""
+are DTensors under the given placements (distributed from the CPU, and built on the meta device
+then materialized with `to_empty`, as torchtitan does), filled by nninit.torch, gathered, and
+compared on rank 0 with the same modules filled in a single process. Exits 1 on any
+difference."""
 
 import sys
 
@@ -31,6 +33,35 @@ def modules(dtype):
     return [torch.nn.Linear(7, 5).to(dtype), torch.nn.Embedding(11, 6, padding_idx=4).to(dtype)]
 
 
+def sharded(dtype, mesh, case, on_meta):
+    """The modules with DTensor parameters under `case`, filled by init_module_: built on the
+    CPU and distributed, or — the torchtitan flow — built on the meta device, distributed,
+    materialized with `to_empty` and then filled."""
+    with torch.device("meta" if on_meta else "cpu"):
+        built = modules(dtype)
+    for module in built:
+        for name, param in list(module.named_parameters()):
+            shards = distribute_tensor(param.data, mesh, placements(case, param.dim()))
+            setattr(module, name, torch.nn.Parameter(shards))
+        if on_meta:
+            module.to_empty(device="cpu")
+        nt.init_module_(module, seed=11, device="cpu")
+    return built
+
+
+def compare(single, many_modules, rank, case, on_meta):
+    """How many parameters, gathered, differ from the single-process ones (counted on rank 0)."""
+    failures = 0
+    for one, many in zip(single, many_modules):
+        for (name, expected), (_, got) in zip(one.named_parameters(), many.named_parameters()):
+            full = got.full_tensor()
+            if rank == 0 and as_bytes(full) != as_bytes(expected):
+                failures += 1
+                flow = "meta → to_empty" if on_meta else "distributed"
+                print(f"{type(one).__name__}.{name} {case} {expected.dtype} ({flow}): differs")
+    return failures
+
+
 def main():
     mesh_shape = tuple(int(d) for d in sys.argv[1].split("x"))
     cases = sys.argv[2:]
@@ -43,24 +74,10 @@ def main():
             single = modules(dtype)
             for module in single:
                 nt.init_module_(module, seed=11, device="cpu")
-            sharded = modules(dtype)
-            for module in sharded:
-                for name, param in list(module.named_parameters()):
-                    local = distribute_tensor(
-                        torch.zeros_like(param.data), mesh, placements(case, param.dim())
-                    )
-                    setattr(module, name, torch.nn.Parameter(local))
-                nt.init_module_(module, seed=11, device="cpu")
-            for one, many in zip(single, sharded):
-                for (name, expected), (_, got) in zip(
-                    one.named_parameters(), many.named_parameters()
-                ):
-                    full = got.full_tensor()
-                    if rank == 0 and as_bytes(full) != as_bytes(expected):
-                        failures += 1
-                        print(
-                            f"{type(one).__name__}.{name} {case} {dtype}: differs from one process"
-                        )
+            for on_meta in (False, True):
+                failures += compare(
+                    single, sharded(dtype, mesh, case, on_meta), rank, case, on_meta
+                )
     if rank == 0:
         print(f"mesh {sys.argv[1]}: {len(cases)} placements, {failures} differ")
     dist.destroy_process_group()

@@ -1,6 +1,8 @@
 """DTensor parameters filled by nninit.torch under torchrun on the CPU (gloo), 2 and then 4
 processes: a Linear and an Embedding under Shard(0), Shard(1) and Replicate on a 1-D mesh, and
-(Shard(0), Shard(1)) on a 2×2 mesh, gathered, equal bit for bit what a single process fills."""
+(Shard(0), Shard(1)) on a 2×2 mesh — distributed from the CPU, and built on the meta device then
+materialized with to_empty (the torchtitan flow) — gathered, equal bit for bit what a single
+process fills."""
 
 import os
 import subprocess
