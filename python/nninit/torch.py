@@ -258,9 +258,10 @@ def _own_tensors(module):
 
 def _torch_recipe(module, skip_unknown):
     """Each layer's PyTorch recipe, described by the Rust library exactly as ``nninit init`` of
-    the same layers in a model description: (qualified name → description)."""
+    the same layers in a model description: (qualified name → description), and the qualified
+    names of the tensors of modules left alone (``skip_unknown``)."""
     entries, prefixes = [], []
-    covered = set()
+    covered, skipped = set(), set()
     for prefix, child in module.named_modules():
         if prefix in covered or not _own_tensors(child):
             continue
@@ -272,6 +273,9 @@ def _torch_recipe(module, skip_unknown):
             )
             if skip_unknown:
                 warnings.warn(message + "; left as it is", stacklevel=3)
+                skipped.update(
+                    f"{prefix}.{name}" if prefix else name for name in _own_tensors(child)
+                )
                 continue
             raise TypeError(message + " (skip_unknown=True leaves it as it is)")
         if entry.get("layer") == "multihead_attention":
@@ -289,7 +293,7 @@ def _torch_recipe(module, skip_unknown):
             entries.append({"name": placeholder, **entry})
         prefixes.append(prefix)
     if not entries:
-        return {}
+        return {}, skipped
     import json
 
     described = {}
@@ -298,7 +302,7 @@ def _torch_recipe(module, skip_unknown):
         prefix = prefixes[int(placeholder[1:])]
         tensor["name"] = f"{prefix}.{suffix}" if prefix else suffix
         described[tensor["name"]] = tensor
-    return described
+    return described, skipped
 
 
 # transformers 5.x builds ViT under modeling names and renames them on save; nninit's streams are
@@ -361,9 +365,9 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
     seed = _seed(seed)
-    rename = None
+    rename, skipped = None, set()
     if recipe == "torch":
-        described = _torch_recipe(module, skip_unknown)
+        described, skipped = _torch_recipe(module, skip_unknown)
     elif recipe == "hf":
         described, rename = _hf_recipe(module)
     elif recipe in _PRESETS:
@@ -378,8 +382,8 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
             continue  # tied to a tensor already filled
         description = described.get(key)
         if description is None:
-            if recipe == "torch":
-                continue  # a module left alone with skip_unknown
+            if name in skipped:
+                continue
             raise ValueError(f"{name}: the {recipe} recipe has no tensor of that name")
         if list(tensor.shape) != description["shape"]:
             raise ValueError(

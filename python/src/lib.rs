@@ -34,7 +34,9 @@ fn to_py(error: Error) -> PyErr {
 /// Runs `work` with the GIL released; a panic becomes a `RuntimeError`.
 fn run<T: Send>(py: Python<'_>, work: impl FnOnce() -> nninit::Result<T> + Send) -> PyResult<T> {
     py.detach(|| catch_unwind(AssertUnwindSafe(work)))
-        .map_err(|_| PyRuntimeError::new_err("nninit: internal error (a Rust panic); please report it"))?
+        .map_err(|_| {
+            PyRuntimeError::new_err("nninit: internal error (a Rust panic); please report it")
+        })?
         .map_err(to_py)
 }
 
@@ -45,7 +47,9 @@ fn gpu() -> nninit::Result<&'static GpuContext> {
     if let Some(gpu) = GPU.get() {
         return Ok(gpu);
     }
-    let _one_at_a_time = OPENING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _one_at_a_time = OPENING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(gpu) = GPU.get() {
         return Ok(gpu);
     }
@@ -65,7 +69,11 @@ fn backend(device: &str) -> nninit::Result<Backend<'static>> {
                 pollster::block_on(nninit::backend::gpu::request_adapter())
                     .is_ok_and(|adapter| nninit::backend::gpu::is_hardware(&adapter.get_info()))
             });
-            if hardware { Ok(Backend::Gpu(gpu()?)) } else { Ok(Backend::Cpu) }
+            if hardware {
+                Ok(Backend::Gpu(gpu()?))
+            } else {
+                Ok(Backend::Cpu)
+            }
         }
         other => Err(Error::invalid("device", other, "one of auto, gpu, cpu")),
     }
@@ -73,7 +81,11 @@ fn backend(device: &str) -> nninit::Result<Backend<'static>> {
 
 /// The writable, C-contiguous memory of a NumPy array, as its `__array_interface__` gives it:
 /// its address and byte length, checked against `element_size` and `elements`.
-fn array_memory(out: &Bound<'_, PyAny>, element_size: usize, elements: u64) -> PyResult<(usize, usize)> {
+fn array_memory(
+    out: &Bound<'_, PyAny>,
+    element_size: usize,
+    elements: u64,
+) -> PyResult<(usize, usize)> {
     let interface = out.getattr("__array_interface__").map_err(|_| {
         PyTypeError::new_err("out must be a NumPy array (an object with __array_interface__)")
     })?;
@@ -129,10 +141,15 @@ fn fill_array(
         fan_in,
         fan_out,
     };
-    let plan = Init::parse(init).and_then(|i| i.plan(&shape, &rule)).map_err(to_py)?;
-    let numel = shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).ok_or_else(|| {
-        PyValueError::new_err(format!("shape {shape:?}: its element count overflows u64"))
-    })?;
+    let plan = Init::parse(init)
+        .and_then(|i| i.plan(&shape, &rule))
+        .map_err(to_py)?;
+    let numel = shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("shape {shape:?}: its element count overflows u64"))
+        })?;
     let stream = StreamId::new(seed, stream);
     let size = dtype.size_bytes();
     let backend = backend(device).map_err(to_py)?;
@@ -148,16 +165,20 @@ fn fill_array(
                 // SAFETY: `out` is a writable, C-contiguous array of `len` bytes at `address`,
                 // kept alive by the reference this call holds.
                 let bytes = unsafe { std::slice::from_raw_parts_mut(address as *mut u8, len) };
-                let flat = Slice::new(&[numel], vec![start..end])?;
-                let flat_plan = plan;
-                draw_range_into(backend, &flat_plan, &shape, stream, flat, dtype, bytes)
+                draw_range_into(backend, &plan, &shape, stream, start..end, dtype, bytes)
             })
         }
         (None, offsets, local_shape) => {
             let slice = match (offsets, local_shape) {
                 (None, None) => Slice::whole(&shape),
-                (Some(offsets), Some(local)) if offsets.len() == shape.len() && local.len() == shape.len() => {
-                    let ranges = offsets.iter().zip(&local).map(|(&o, &n)| o..o.saturating_add(n)).collect();
+                (Some(offsets), Some(local))
+                    if offsets.len() == shape.len() && local.len() == shape.len() =>
+                {
+                    let ranges = offsets
+                        .iter()
+                        .zip(&local)
+                        .map(|(&o, &n)| o..o.saturating_add(n))
+                        .collect();
                     Slice::new(&shape, ranges).map_err(to_py)?
                 }
                 _ => {
@@ -173,25 +194,32 @@ fn fill_array(
                 draw_slice_into(backend, &plan, stream, &slice, dtype, bytes)
             })
         }
-        _ => Err(PyValueError::new_err("range cannot be combined with offsets")),
+        _ => Err(PyValueError::new_err(
+            "range cannot be combined with offsets",
+        )),
     }
 }
 
-/// Elements `flat` (a range of the row-major flattening, as a 1-D slice) of a tensor of `shape`.
+/// Elements `range` of the row-major flattening of a tensor of `shape` into `out`: sampled
+/// ones straight into it (as a 1-D slice of the flattening), structured draws through a copy.
 fn draw_range_into(
     backend: Backend<'_>,
     plan: &nninit::Plan,
     shape: &[u64],
     stream: StreamId,
-    flat: Slice,
+    range: std::ops::Range<u64>,
     dtype: Dtype,
     out: &mut [u8],
 ) -> nninit::Result<()> {
     match &plan.draw {
-        nninit::Draw::Sample(_) => draw_slice_into(backend, plan, stream, &flat, dtype, out),
+        nninit::Draw::Sample(_) => {
+            let numel = shape.iter().product();
+            let flat = Slice::new(&[numel], vec![range])?;
+            draw_slice_into(backend, plan, stream, &flat, dtype, out)
+        }
         _ => {
-            let range = flat.ranges[0].clone();
-            let bytes = nninit::backend::draw::draw_bytes(backend, plan, shape, stream, range, dtype)?;
+            let bytes =
+                nninit::backend::draw::draw_bytes(backend, plan, shape, stream, range, dtype)?;
             out.copy_from_slice(&bytes);
             Ok(())
         }
@@ -201,13 +229,21 @@ fn draw_range_into(
 /// The JSON `nninit fill --explain` prints.
 #[pyfunction]
 #[pyo3(signature = (shape, init, *, layout, fan_in, fan_out))]
-fn explain(shape: Vec<u64>, init: &str, layout: &str, fan_in: Option<f64>, fan_out: Option<f64>) -> PyResult<String> {
+fn explain(
+    shape: Vec<u64>,
+    init: &str,
+    layout: &str,
+    fan_in: Option<f64>,
+    fan_out: Option<f64>,
+) -> PyResult<String> {
     let rule = FanRule {
         layout: Layout::parse(layout).map_err(to_py)?,
         fan_in,
         fan_out,
     };
-    let plan = Init::parse(init).and_then(|i| i.plan(&shape, &rule)).map_err(to_py)?;
+    let plan = Init::parse(init)
+        .and_then(|i| i.plan(&shape, &rule))
+        .map_err(to_py)?;
     Ok(plan.explain().to_string())
 }
 
@@ -226,7 +262,10 @@ fn describe(py: Python<'_>, kind: &str, text: &str) -> PyResult<String> {
     run(py, move || {
         let tensors: Vec<FileTensor> = match kind.as_str() {
             "json" => nninit::model::json::parse_model_json(&text)?,
-            "preset" => nninit::model::presets::preset(&text)?.into_iter().map(FileTensor::from).collect(),
+            "preset" => nninit::model::presets::preset(&text)?
+                .into_iter()
+                .map(FileTensor::from)
+                .collect(),
             "hf" => nninit::model::hf::HfModel::from_config_json(&text)?
                 .tensors
                 .into_iter()
@@ -286,11 +325,18 @@ fn init_checkpoint(
     run(py, move || {
         let path = Path::new(&model);
         let summary = if nninit::model::presets::PRESETS.contains(&model.as_str()) {
-            let tensors = nninit::model::presets::preset(&model)?.into_iter().map(FileTensor::from).collect();
+            let tensors = nninit::model::presets::preset(&model)?
+                .into_iter()
+                .map(FileTensor::from)
+                .collect();
             let job = InitJob::whole(tensors, seed, dtype);
             nninit::model::init::run(backend, &job, Path::new(&out), report)?
         } else if path.exists() {
-            let config = if path.is_dir() { path.join(nninit::model::checkpoint::CONFIG) } else { path.to_path_buf() };
+            let config = if path.is_dir() {
+                path.join(nninit::model::checkpoint::CONFIG)
+            } else {
+                path.to_path_buf()
+            };
             let text = std::fs::read_to_string(&config).map_err(|source| Error::Io {
                 path: config.display().to_string(),
                 source,
@@ -302,7 +348,8 @@ fn init_checkpoint(
             let tensors = hf.tensors.into_iter().map(FileTensor::from).collect();
             let job = InitJob::whole(tensors, seed, dtype);
             let max = nninit::model::checkpoint::DEFAULT_MAX_SHARD_SIZE;
-            nninit::model::checkpoint::write(backend, &job, &config_json, dir, max, false, report)?.init
+            nninit::model::checkpoint::write(backend, &job, &config_json, dir, max, false, report)?
+                .init
         } else {
             return Err(Error::invalid(
                 "config_or_preset",
@@ -331,7 +378,9 @@ fn init_checkpoint(
 #[pyo3(signature = (path, *, sample, alpha))]
 fn verify(py: Python<'_>, path: &str, sample: Option<u64>, alpha: f64) -> PyResult<String> {
     if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(PyValueError::new_err(format!("alpha {alpha}: must be in (0, 1)")));
+        return Err(PyValueError::new_err(format!(
+            "alpha {alpha}: must be in (0, 1)"
+        )));
     }
     if sample == Some(0) {
         return Err(PyValueError::new_err("sample 0: must be ≥ 1"));
@@ -342,8 +391,11 @@ fn verify(py: Python<'_>, path: &str, sample: Option<u64>, alpha: f64) -> PyResu
         let mut reports = Vec::new();
         for file in nninit::model::checkpoint::files_to_verify(Path::new(&path))? {
             for report in nninit::verify::verify_file(&file, &options)? {
-                let p_values: serde_json::Map<String, Value> =
-                    report.tests.iter().map(|t| (t.name.to_string(), json!(t.p_value))).collect();
+                let p_values: serde_json::Map<String, Value> = report
+                    .tests
+                    .iter()
+                    .map(|t| (t.name.to_string(), json!(t.p_value)))
+                    .collect();
                 reports.push(json!({
                     "file": file.display().to_string(),
                     "name": report.name,

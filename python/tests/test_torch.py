@@ -300,3 +300,12 @@ def test_unknown_modules_are_refused_by_name_or_skipped_with_a_warning():
         nt.init_(torch.zeros(3, 3), "normol")
     with pytest.raises(ValueError, match="recipe has no tensor"):
         nt.init_module_(torch.nn.Linear(784, 256), recipe="mlp")
+
+    class Gated(torch.nn.Linear):
+        def __init__(self):
+            super().__init__(3, 3)
+            self.gate = torch.nn.Parameter(torch.ones(3))
+
+    # A known layer with a tensor its recipe does not have is not silently left alone.
+    with pytest.raises(ValueError, match="gate"):
+        nt.init_module_(Gated())

@@ -277,7 +277,10 @@ fn index_json(weight_map: Map<String, Value>, init: &InitSummary) -> String {
 /// ([`crate::model::parallel::manifest::check_ranks`]); or a checkpoint directory's weights,
 /// checked against its index ([`weight_files`]).
 pub fn files_to_verify(path: &Path) -> Result<Vec<PathBuf>> {
-    if path.join(crate::model::parallel::manifest::MANIFEST).exists() {
+    if path
+        .join(crate::model::parallel::manifest::MANIFEST)
+        .exists()
+    {
         Ok(crate::model::parallel::manifest::check_ranks(path)?.1)
     } else if path.is_dir() {
         weight_files(path)
