@@ -59,6 +59,7 @@ def main():
             f"torch {torch.__version__}, tp {tp} × dp {dp}: {len(manifest['tensors'])} "
             f"tensors gathered, {failed} differ"
         )
+    dist.barrier()  # every rank done before gloo is torn down
     dist.destroy_process_group()
     sys.exit(1 if failed else 0)
 

@@ -192,7 +192,7 @@ def fill(
     if out is None:
         out = np.empty(out_shape, dtype=dtypes[0])
     view = _out_array(out, dtypes, count)
-    _nninit.fill_array(
+    _fill_into(
         view,
         shape,
         init,
@@ -200,19 +200,33 @@ def fill(
         stream=_stream(name, stream),
         dtype=code,
         layout=layout,
-        fan_in=None if fan_in is None else float(fan_in),
-        fan_out=None if fan_out is None else float(fan_out),
+        fan_in=fan_in,
+        fan_out=fan_out,
         range=flat_range,
-        offsets=None,
-        local_shape=None,
         device=device,
     )
     return out
 
 
-def _fill_box(view, shape, init, *, seed, stream, dtype, layout, offsets, local_shape, device):
-    """Fills ``view`` (a flat array from ``_out_array``) with the box at ``offsets`` of
-    ``local_shape`` of a tensor of ``shape``: what a DTensor shard holds."""
+def _fill_into(
+    view,
+    shape,
+    init,
+    *,
+    seed,
+    stream,
+    dtype,
+    layout,
+    device,
+    fan_in=None,
+    fan_out=None,
+    range=None,
+    offsets=None,
+    local_shape=None,
+):
+    """Fills ``view`` (a flat array from ``_out_array``, or the memory of a tensor) with a tensor
+    of ``shape``: all of it, elements ``range`` of its flattening, or the box at ``offsets`` of
+    ``local_shape`` (what a DTensor shard holds)."""
     _nninit.fill_array(
         view,
         list(shape),
@@ -221,9 +235,9 @@ def _fill_box(view, shape, init, *, seed, stream, dtype, layout, offsets, local_
         stream=stream,
         dtype=dtype,
         layout=layout,
-        fan_in=None,
-        fan_out=None,
-        range=None,
+        fan_in=None if fan_in is None else float(fan_in),
+        fan_out=None if fan_out is None else float(fan_out),
+        range=range,
         offsets=None if offsets is None else list(offsets),
         local_shape=None if local_shape is None else list(local_shape),
         device=device,

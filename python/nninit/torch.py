@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from . import _describe, _fill_box, _seed, _stream, stream_of_name
+from . import _describe, _fill_into, _seed, _stream, stream_of_name
 
 __all__ = ["RECIPES", "init_", "init_module_"]
 
@@ -86,39 +86,29 @@ def _fill_local(local, global_shape, spec, *, seed, stream, layout, offsets, loc
     code = _dtype_code(local)
     size = local.element_size()
     numpy_bits, torch_bits = _BITS[size]
-    with torch.no_grad():
-        if local.device.type == "cpu" and local.is_contiguous():
-            # The tensor's own memory through NumPy, as unsigned integers of its element size.
-            memory = local.detach().reshape(-1).view(getattr(torch, torch_bits)).numpy()
-            view = memory.view(numpy_bits)
-            _fill_box(
-                view,
-                global_shape,
-                spec,
-                seed=seed,
-                stream=stream,
-                dtype=code,
-                layout=layout,
-                offsets=offsets,
-                local_shape=local_shape,
-                device=device,
-            )
-            return
-        host = np.empty(local.numel(), dtype=numpy_bits)
-        _fill_box(
-            host,
-            global_shape,
-            spec,
-            seed=seed,
-            stream=stream,
-            dtype=code,
-            layout=layout,
-            offsets=offsets,
-            local_shape=local_shape,
-            device=device,
-        )
-        drawn = torch.from_numpy(host.view(getattr(np, torch_bits)))
-        local.copy_(drawn.view(local.dtype).reshape(local.shape))
+    # A contiguous CPU tensor's own memory through NumPy, as unsigned integers of its element
+    # size; anything else through a host buffer, then copy_.
+    direct = local.device.type == "cpu" and local.is_contiguous()
+    if direct:
+        view = local.detach().reshape(-1).view(getattr(torch, torch_bits)).numpy().view(numpy_bits)
+    else:
+        view = np.empty(local.numel(), dtype=numpy_bits)
+    _fill_into(
+        view,
+        global_shape,
+        spec,
+        seed=seed,
+        stream=stream,
+        dtype=code,
+        layout=layout,
+        offsets=offsets,
+        local_shape=local_shape,
+        device=device,
+    )
+    if not direct:
+        drawn = torch.from_numpy(view.view(getattr(np, torch_bits)))
+        with torch.no_grad():
+            local.copy_(drawn.view(local.dtype).reshape(local.shape))
 
 
 def _zero_row(local, row, offsets):

@@ -113,9 +113,9 @@ fn array_memory(
     Ok((address, count as usize * element_size))
 }
 
-/// Fills `out` (a NumPy array with exactly the elements drawn) with elements `first..` of a
-/// tensor of `shape` drawn as `init` says — all of it, a range of its row-major flattening
-/// (`range`), or the box at `offsets` of `local_shape` (a DTensor's local shard).
+/// Fills `out` (a NumPy array with exactly the elements drawn) with a tensor of `shape` drawn
+/// as `init` says — all of it, a range of its row-major flattening (`range`), or the box at
+/// `offsets` of `local_shape` (a DTensor's local shard).
 #[pyfunction]
 #[pyo3(signature = (out, shape, init, *, seed, stream, dtype, layout, fan_in, fan_out, range, offsets, local_shape, device))]
 #[allow(clippy::too_many_arguments)]
@@ -136,14 +136,7 @@ fn fill_array(
     device: &str,
 ) -> PyResult<()> {
     let dtype = Dtype::parse(dtype).map_err(to_py)?;
-    let rule = FanRule {
-        layout: Layout::parse(layout).map_err(to_py)?,
-        fan_in,
-        fan_out,
-    };
-    let plan = Init::parse(init)
-        .and_then(|i| i.plan(&shape, &rule))
-        .map_err(to_py)?;
+    let plan = plan(&shape, init, layout, fan_in, fan_out)?;
     let numel = shape
         .iter()
         .try_fold(1u64, |n, &d| n.checked_mul(d))
@@ -236,15 +229,27 @@ fn explain(
     fan_in: Option<f64>,
     fan_out: Option<f64>,
 ) -> PyResult<String> {
+    Ok(plan(&shape, init, layout, fan_in, fan_out)?
+        .explain()
+        .to_string())
+}
+
+/// The plan of spec `init` for a tensor of `shape`, its fans by `layout` unless given.
+fn plan(
+    shape: &[u64],
+    init: &str,
+    layout: &str,
+    fan_in: Option<f64>,
+    fan_out: Option<f64>,
+) -> PyResult<nninit::Plan> {
     let rule = FanRule {
         layout: Layout::parse(layout).map_err(to_py)?,
         fan_in,
         fan_out,
     };
-    let plan = Init::parse(init)
-        .and_then(|i| i.plan(&shape, &rule))
-        .map_err(to_py)?;
-    Ok(plan.explain().to_string())
+    Init::parse(init)
+        .and_then(|i| i.plan(shape, &rule))
+        .map_err(to_py)
 }
 
 /// The stream of a tensor name (FNV-1a), as every nninit tensor draws from.

@@ -80,6 +80,9 @@ def main():
                 )
     if rank == 0:
         print(f"mesh {sys.argv[1]}: {len(cases)} placements, {failures} differ")
+    # Every rank done with its collectives before any tears gloo down (a rank that exits while
+    # another still talks to it can abort in gloo's threads).
+    dist.barrier()
     dist.destroy_process_group()
     sys.exit(1 if failures else 0)
 
