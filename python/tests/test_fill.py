@@ -3,6 +3,8 @@ dtype, in place into `out=` without touching the bytes around it, on the CPU and
 bad input raising ValueError, TypeError or OSError with the library's message."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -208,3 +210,9 @@ def test_init_checkpoint_of_a_config_writes_the_cli_directory(tmp_path):
     for name in ("model.safetensors", "config.json"):
         assert (ours / name).read_bytes() == (cli / name).read_bytes()
     assert nninit.verify(ours).passed
+
+
+def test_importing_nninit_does_not_import_torch():
+    code = "import sys, nninit, nninit.torch; assert 'torch' not in sys.modules, 'torch imported'"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
