@@ -33,14 +33,23 @@ pub struct Model {
 /// How long rank 0 waits for the other ranks' files before it writes the manifest.
 const WAIT_FOR_RANKS: Duration = Duration::from_secs(600);
 
-/// Whether `args` ask for a distributed run: `--tp`, `--dp`, `--plan`, `--rank`/`--world-size`,
-/// or a launcher that started more than one process.
-pub fn requested(args: &InitArgs) -> Result<bool> {
+/// A distributed run that `args` ask for, and the launch this process is part of (`None`: no
+/// flags and no launcher, so this process writes every rank).
+pub struct Request {
+    launch: Option<Launch>,
+}
+
+/// The distributed run `args` ask for — `--tp`, `--dp`, `--plan`, `--rank`/`--world-size`, or a
+/// launcher that started more than one process — if any.
+pub fn requested(args: &InitArgs) -> Result<Option<Request>> {
     let launch = launcher::detect(args.rank, args.world_size, env)?;
-    Ok(args.tp.is_some()
+    let wanted = args.tp.is_some()
         || args.dp.is_some()
         || args.plan.is_some()
-        || launch.is_some_and(|l| l.world_size > 1 || args.rank.is_some()))
+        || launch
+            .as_ref()
+            .is_some_and(|l| l.world_size > 1 || args.rank.is_some());
+    Ok(wanted.then_some(Request { launch }))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -48,9 +57,9 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// Runs the ranks this process owns of `model` on the mesh `args` give.
-pub fn run(args: &InitArgs, model: Model) -> Result<()> {
+pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
     let mesh = Mesh::new(args.tp.unwrap_or(1), args.dp.unwrap_or(1))?;
-    let launch = launcher::detect(args.rank, args.world_size, env)?;
+    let launch = request.launch;
     if let Some(Launch {
         world_size, source, ..
     }) = &launch

@@ -112,7 +112,7 @@ pub fn run(args: InitArgs) -> Result<()> {
             .collect();
         (args.model.clone(), tensors)
     };
-    if distributed::requested(&args)? {
+    if let Some(request) = distributed::requested(&args)? {
         let plan = match args.model.ends_with(".json") {
             true => None,
             false => Some(nninit::model::presets::tp_plan(&args.model)?),
@@ -124,7 +124,7 @@ pub fn run(args: InitArgs) -> Result<()> {
             config_json: None,
             stem: model_name,
         };
-        return distributed::run(&args, model);
+        return distributed::run(&args, request, model);
     }
     let out = args.out.clone().unwrap_or_else(|| match shard {
         None => PathBuf::from(format!("{model_name}.safetensors")),
@@ -178,7 +178,7 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
         )
     })?;
     let model = HfModel::from_config_json(&text)?;
-    if distributed::requested(args)? {
+    if let Some(request) = distributed::requested(args)? {
         let model = distributed::Model {
             name: model.class.to_string(),
             config_json: Some(model.config_json(dtype.torch_name())),
@@ -190,7 +190,7 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
                 dtype,
             ),
         };
-        return distributed::run(args, model);
+        return distributed::run(args, request, model);
     }
     let dir = args
         .out
