@@ -196,7 +196,7 @@ fn wait_for_ranks(dir: &Path, manifest: &Manifest) -> Result<()> {
         let path = dir.join(name);
         loop {
             match check_rank_file(manifest, rank as u64, &path) {
-                Ok(()) => break,
+                Ok(_) => break,
                 Err(error) if start.elapsed() > WAIT_FOR_RANKS => {
                     return Err(Error::Io {
                         path: path.display().to_string(),

@@ -253,20 +253,26 @@ impl Header {
 /// Checks every rank file of `dir` against its manifest ([`check_rank_file`]) and returns the
 /// manifest and the files.
 pub fn check_ranks(dir: &Path) -> Result<(Manifest, Vec<PathBuf>)> {
+    let (manifest, files, _) = checked_ranks(dir)?;
+    Ok((manifest, files))
+}
+
+/// [`check_ranks`], with each file's header as it was checked.
+fn checked_ranks(dir: &Path) -> Result<(Manifest, Vec<PathBuf>, Vec<Header>)> {
     let manifest = Manifest::read(dir)?;
-    let mut files = Vec::new();
+    let (mut files, mut headers) = (Vec::new(), Vec::new());
     for (rank, name) in manifest.files().iter().enumerate() {
         let path = dir.join(name);
-        check_rank_file(&manifest, rank as u64, &path)?;
+        headers.push(check_rank_file(&manifest, rank as u64, &path)?);
         files.push(path);
     }
-    Ok((manifest, files))
+    Ok((manifest, files, headers))
 }
 
 /// Checks that `path` is the file of `rank` that `manifest` describes: of this rank and mesh
 /// and seed, holding exactly the manifest's tensors in order, each with the dtype and box the
-/// manifest gives the rank.
-pub fn check_rank_file(manifest: &Manifest, rank: u64, path: &Path) -> Result<()> {
+/// manifest gives the rank. Returns its header.
+pub fn check_rank_file(manifest: &Manifest, rank: u64, path: &Path) -> Result<Header> {
     let world = manifest.mesh.world_size();
     let mismatch = |what: String| {
         Error::invalid(
@@ -332,7 +338,7 @@ pub fn check_rank_file(manifest: &Manifest, rank: u64, path: &Path) -> Result<()
             )));
         }
     }
-    Ok(())
+    Ok(header)
 }
 
 /// Reassembles the rank files of `dir` into the unsharded `.safetensors` file `out`: every
@@ -341,11 +347,7 @@ pub fn check_rank_file(manifest: &Manifest, rank: u64, path: &Path) -> Result<()
 /// it; every other rank's copy of it (a replica) must be identical, or it is an error naming
 /// both ranks. One tensor is in memory at a time.
 pub fn assemble(dir: &Path, out: &Path) -> Result<AssembleSummary> {
-    let (manifest, files) = check_ranks(dir)?;
-    let headers: Vec<Header> = files
-        .iter()
-        .map(|f| Header::read(f))
-        .collect::<Result<_>>()?;
+    let (manifest, files, headers) = checked_ranks(dir)?;
     let first = &headers[0];
     let records: Vec<TensorRecord> = manifest
         .tensors
