@@ -150,13 +150,19 @@ fn bench_cpu(c: &mut Criterion) {
                 b.iter(|| fill(&mut out))
             });
         }
-        let mut rng = peer::rng(0);
-        group.bench_function(BenchmarkId::new("rand_distr_normal", size), |b| {
-            b.iter(|| peer::normal(&mut rng, black_box(&mut out)))
-        });
-        group.bench_function(BenchmarkId::new("rand_uniform", size), |b| {
-            b.iter(|| peer::uniform(&mut rng, black_box(&mut out)))
-        });
+        // Both forms its users write (`peer.rs`).
+        for (form, dist, mut peer_fill) in peer::forms() {
+            let mut run = 0;
+            group.bench_function(
+                BenchmarkId::new(format!("rand_distr_{form}_{dist}"), size),
+                |b| {
+                    b.iter(|| {
+                        run += 1;
+                        peer_fill(run, black_box(&mut out))
+                    })
+                },
+            );
+        }
         group.bench_function(BenchmarkId::new("memset_1t", size), |b| {
             b.iter(|| black_box(&mut out).fill(0.0))
         });

@@ -52,10 +52,27 @@ fn from_contiguous(sampler: &Sampler, stream: StreamId, rows: Rows, dtype: Dtype
         .collect()
 }
 
+/// The CPU's box fill, the same bytes on every instruction set this CPU runs (each forced).
 fn cpu_rows(sampler: &Sampler, stream: StreamId, rows: Rows, dtype: Dtype) -> Vec<u8> {
-    let mut bytes = vec![0u8; rows.numel() as usize * dtype.size_bytes()];
-    nninit::backend::cpu::fill_rows_bytes(sampler, stream, rows, dtype, &mut bytes).unwrap();
-    bytes
+    use nninit::backend::cpu::{CpuIsa, fill_rows_bytes, with_isa};
+    let fill = |isa| {
+        let mut bytes = vec![0u8; rows.numel() as usize * dtype.size_bytes()];
+        with_isa(isa, || {
+            fill_rows_bytes(sampler, stream, rows, dtype, &mut bytes)
+        })
+        .unwrap()
+        .unwrap();
+        bytes
+    };
+    let widest = fill(CpuIsa::widest());
+    for isa in CpuIsa::supported() {
+        assert!(
+            fill(isa) == widest,
+            "{isa} differs from {}",
+            CpuIsa::widest()
+        );
+    }
+    widest
 }
 
 #[test]

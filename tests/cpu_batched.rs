@@ -1,8 +1,18 @@
-//! The vectorized CPU reference (`nninit::backend::cpu`, 16 blocks at a time, AVX2/AVX-512 where the CPU
-//! has them) against the scalar definitions, block by block: `Prepared::block_values` and
-//! `StreamId::block`. Every value must be bit-identical, at any offset, length and thread count.
+//! The vectorized CPU reference (`nninit::backend::cpu`, 32 blocks at a time) against the scalar
+//! definitions, block by block: `Prepared::block_values` and `StreamId::block`. Every value must
+//! be bit-identical, at any offset, length and thread count, on every instruction set this CPU
+//! runs (AVX-512, AVX2 and the portable path on an AVX-512 machine), each forced in turn.
 
+use nninit::backend::cpu::{CpuIsa, with_isa};
 use nninit::{Dtype, Sampler, StreamId};
+
+/// Runs `check` with the CPU fills forced onto each instruction set this CPU runs, and says which.
+fn on_every_isa(check: impl Fn()) {
+    for isa in CpuIsa::supported() {
+        with_isa(isa, &check).unwrap();
+        println!("{isa}: checked");
+    }
+}
 
 fn samplers() -> Vec<Sampler> {
     vec![
@@ -82,6 +92,10 @@ fn scalar_values(
 
 #[test]
 fn f32_values_equal_the_scalar_definition() {
+    on_every_isa(f32_values);
+}
+
+fn f32_values() {
     let stream = StreamId::named(7, "layer.weight");
     for sampler in samplers() {
         for (first, len) in ranges() {
@@ -103,6 +117,10 @@ fn f32_values_equal_the_scalar_definition() {
 
 #[test]
 fn sixteen_bit_values_and_bytes_equal_the_scalar_definition() {
+    on_every_isa(sixteen_bit_values_and_bytes);
+}
+
+fn sixteen_bit_values_and_bytes() {
     let stream = StreamId::new(0x1234_5678_9abc_def0, 3);
     for sampler in samplers() {
         for dtype in [Dtype::F16, Dtype::Bf16] {
@@ -138,10 +156,14 @@ fn sixteen_bit_values_and_bytes_equal_the_scalar_definition() {
 
 #[test]
 fn f32_bytes_and_raw_words_equal_the_scalar_definition() {
+    on_every_isa(f32_bytes_and_raw_words);
+}
+
+fn f32_bytes_and_raw_words() {
     let stream = StreamId::new(42, 0xffff_ffff_0000_0001);
     for (first, len) in ranges() {
         let mut words = vec![0u32; len];
-        nninit::backend::cpu::fill_words(stream, first, &mut words);
+        nninit::backend::cpu::fill_words(stream, first, &mut words).unwrap();
         assert!(
             words.iter().zip(first..).all(|(&w, i)| w == stream.word(i)),
             "words at {first}"
@@ -164,6 +186,11 @@ fn f32_bytes_and_raw_words_equal_the_scalar_definition() {
 
 #[test]
 fn thread_count_does_not_change_values() {
+    on_every_isa(thread_count_invariance);
+}
+
+fn thread_count_invariance() {
+    let isa = CpuIsa::current().unwrap();
     let sampler = Sampler::Normal {
         mean: 0.0,
         std: 1.0,
@@ -177,8 +204,14 @@ fn thread_count_does_not_change_values() {
             .build()
             .unwrap();
         let mut some = vec![0f32; 300_007];
-        pool.install(|| nninit::backend::cpu::fill(&sampler, stream, 11, &mut some))
-            .unwrap();
+        // The forced instruction set holds on the thread that calls the fill.
+        pool.install(|| {
+            with_isa(isa, || {
+                nninit::backend::cpu::fill(&sampler, stream, 11, &mut some)
+            })
+        })
+        .unwrap()
+        .unwrap();
         assert!(
             all.iter()
                 .zip(&some)

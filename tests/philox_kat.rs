@@ -70,7 +70,7 @@ fn gpu_raw_words_equal_cpu_for_2_pow_20_words() {
     let n = 1u64 << 20;
     let gpu = common::gpu().words(id, 0..n).unwrap();
     let mut cpu = vec![0u32; n as usize];
-    nninit::backend::cpu::fill_words(id, 0, &mut cpu);
+    nninit::backend::cpu::fill_words(id, 0, &mut cpu).unwrap();
     let mismatches = gpu.iter().zip(&cpu).filter(|(g, c)| g != c).count();
     assert_eq!(mismatches, 0);
 }

@@ -21,6 +21,8 @@ use crate::contract::stream::{StreamId, key};
 use crate::error::{Error, Result};
 use crate::sample::sampler::{BATCH, Prepared, Sampler};
 
+use super::isa::CpuIsa;
+
 #[cfg(target_arch = "x86_64")]
 use super::philox_x86;
 
@@ -82,7 +84,7 @@ impl PhiloxBatch for PortablePhilox {
     }
 }
 
-/// [`philox_x86::philox_batch_avx2`]; only named after the CPU was found to have AVX2.
+/// [`philox_x86::philox_batch_avx2`]; only named for [`CpuIsa::Avx2`].
 #[cfg(target_arch = "x86_64")]
 struct Avx2Philox;
 
@@ -90,7 +92,7 @@ struct Avx2Philox;
 impl PhiloxBatch for Avx2Philox {
     #[inline(always)]
     fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
-        // SAFETY: `fill_chunk` uses this type only where `is_x86_feature_detected!("avx2")`.
+        // SAFETY: `fill_chunk` uses this type only for `CpuIsa::Avx2`, which the CPU has.
         unsafe { philox_x86::philox_batch_avx2(first_block, stream.stream, key(stream.seed)) }
     }
 
@@ -106,7 +108,7 @@ impl PhiloxBatch for Avx2Philox {
     }
 }
 
-/// [`philox_x86::philox_batch_avx512`]; only named after the CPU was found to have AVX-512F.
+/// [`philox_x86::philox_batch_avx512`]; only named for [`CpuIsa::Avx512`].
 #[cfg(target_arch = "x86_64")]
 struct Avx512Philox;
 
@@ -114,7 +116,8 @@ struct Avx512Philox;
 impl PhiloxBatch for Avx512Philox {
     #[inline(always)]
     fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
-        // SAFETY: `fill_chunk` uses this type only where the CPU has AVX-512F and AVX2.
+        // SAFETY: `fill_chunk` uses this type only for `CpuIsa::Avx512`, which the CPU has
+        // (AVX-512F, DQ, VL, BW and AVX2).
         unsafe { philox_x86::philox_batch_avx512(first_block, stream.stream, key(stream.seed)) }
     }
 
@@ -239,23 +242,31 @@ impl BatchKernel for Words {
     }
 }
 
-/// Fills `out[k]` with element `first + k` of `kernel`, in parallel chunks.
-fn run<K: BatchKernel>(kernel: &K, first: u64, out: &mut [K::Out]) {
+/// Fills `out[k]` with element `first + k` of `kernel`, in parallel chunks, on the calling
+/// thread's instruction set.
+fn run<K: BatchKernel>(kernel: &K, first: u64, out: &mut [K::Out]) -> Result<()> {
+    let isa = CpuIsa::current()?;
+    run_on(isa, kernel, first, out);
+    Ok(())
+}
+
+fn run_on<K: BatchKernel>(isa: CpuIsa, kernel: &K, first: u64, out: &mut [K::Out]) {
     out.par_chunks_mut(CHUNK_ELEMENTS)
         .enumerate()
         .for_each(|(chunk, slice)| {
-            fill_chunk(kernel, first + (chunk * CHUNK_ELEMENTS) as u64, slice)
+            fill_chunk(isa, kernel, first + (chunk * CHUNK_ELEMENTS) as u64, slice)
         });
 }
 
 /// Fills `out` with the elements of `rows` of `kernel`, in order: in parallel chunks of each row
 /// where rows are long, else in parallel over the rows.
-fn run_rows<K: BatchKernel>(kernel: &K, rows: Rows, out: &mut [K::Out]) {
+fn run_rows<K: BatchKernel>(kernel: &K, rows: Rows, out: &mut [K::Out]) -> Result<()> {
+    let isa = CpuIsa::current()?;
     if rows.rows == 1 || rows.len >= CHUNK_ELEMENTS as u64 {
         for (r, row) in out.chunks_mut(rows.len.max(1) as usize).enumerate() {
-            run(kernel, rows.row(r as u64).start, row);
+            run_on(isa, kernel, rows.row(r as u64).start, row);
         }
-        return;
+        return Ok(());
     }
     let per_task = (CHUNK_ELEMENTS as u64 / rows.len).max(1) as usize;
     out.par_chunks_mut(per_task * rows.len as usize)
@@ -263,39 +274,33 @@ fn run_rows<K: BatchKernel>(kernel: &K, rows: Rows, out: &mut [K::Out]) {
         .for_each(|(task, rows_out)| {
             for (r, row) in rows_out.chunks_mut(rows.len as usize).enumerate() {
                 let r = (task * per_task + r) as u64;
-                fill_chunk(kernel, rows.row(r).start, row);
+                fill_chunk(isa, kernel, rows.row(r).start, row);
             }
         });
+    Ok(())
 }
 
-/// One chunk, with the widest vector instructions this CPU has: Philox in AVX-512 registers
-/// where the CPU has AVX-512F (else AVX2), and the transforms compiled for AVX-512 or AVX2 as
-/// the kernel measured faster.
-fn fill_chunk<K: BatchKernel>(kernel: &K, start: u64, out: &mut [K::Out]) {
+/// One chunk on `isa`, which the CPU has ([`CpuIsa::current`] checked it): AVX-512 runs Philox
+/// in AVX-512 registers and the transforms compiled for AVX-512 or AVX2, as the kernel measured
+/// faster; AVX2 both in AVX2; the portable path as LLVM vectorizes it for the target.
+fn fill_chunk<K: BatchKernel>(isa: CpuIsa, kernel: &K, start: u64, out: &mut [K::Out]) {
     #[cfg(target_arch = "x86_64")]
-    {
-        let avx2 = std::is_x86_feature_detected!("avx2");
-        // With AVX2 as well: the AVX-512 Philox shares the AVX2 transpose.
-        let avx512 = avx2
-            && std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512dq")
-            && std::is_x86_feature_detected!("avx512vl")
-            && std::is_x86_feature_detected!("avx512bw");
-        // SAFETY (each arm): the CPU has the features the function is compiled for and the
-        // Philox it names, checked just above.
-        match (avx512, avx2) {
-            (true, _) if kernel.prefers_avx512() => unsafe {
-                return fill_chunk_avx512::<K, Avx512Philox>(kernel, start, out);
-            },
-            (true, true) => unsafe {
-                return fill_chunk_avx2::<K, Avx512Philox>(kernel, start, out);
-            },
-            (false, true) => unsafe {
-                return fill_chunk_avx2::<K, Avx2Philox>(kernel, start, out);
-            },
-            _ => {}
-        }
+    // SAFETY (each arm): the CPU has the features the function is compiled for and the Philox it
+    // names: `isa` is only ever a supported one.
+    match isa {
+        CpuIsa::Avx512 if kernel.prefers_avx512() => unsafe {
+            return fill_chunk_avx512::<K, Avx512Philox>(kernel, start, out);
+        },
+        CpuIsa::Avx512 => unsafe {
+            return fill_chunk_avx2::<K, Avx512Philox>(kernel, start, out);
+        },
+        CpuIsa::Avx2 => unsafe {
+            return fill_chunk_avx2::<K, Avx2Philox>(kernel, start, out);
+        },
+        CpuIsa::Portable => {}
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = isa;
     fill_chunk_generic::<K, PortablePhilox>(kernel, start, out)
 }
 
@@ -345,8 +350,7 @@ fn fill_chunk_generic<K: BatchKernel, W: PhiloxBatch>(kernel: &K, start: u64, ou
 /// Fills `out[k]` with element `first + k` of `sampler` drawn from `stream`, on all cores.
 pub fn fill(sampler: &Sampler, stream: StreamId, first: u64, out: &mut [f32]) -> Result<()> {
     let prepared = sampler.prepare(Dtype::F32)?;
-    run(&Values { prepared, stream }, first, out);
-    Ok(())
+    run(&Values { prepared, stream }, first, out)
 }
 
 /// Fills `out[k]` with the bits of element `first + k` of `sampler` drawn from `stream` as the
@@ -373,8 +377,7 @@ pub fn fill_bits(
         values: Values { prepared, stream },
         bf16: dtype == Dtype::Bf16,
     };
-    run(&kernel, first, out);
-    Ok(())
+    run(&kernel, first, out)
 }
 
 /// [`fill_bits`] as `half::f16` values.
@@ -389,8 +392,7 @@ pub fn fill_f16(
         values: Values { prepared, stream },
         bf16: false,
     };
-    run(&Halves(bits, half::f16::from_bits), first, out);
-    Ok(())
+    run(&Halves(bits, half::f16::from_bits), first, out)
 }
 
 /// [`fill_bits`] as `half::bf16` values.
@@ -405,8 +407,7 @@ pub fn fill_bf16(
         values: Values { prepared, stream },
         bf16: true,
     };
-    run(&Halves(bits, half::bf16::from_bits), first, out);
-    Ok(())
+    run(&Halves(bits, half::bf16::from_bits), first, out)
 }
 
 /// Fills `out` with the little-endian bytes of elements `first ..` of `sampler` drawn from
@@ -463,12 +464,11 @@ pub fn fill_rows_bytes(
             bytemuck::cast_slice_mut(out),
         ),
     }
-    Ok(())
 }
 
 /// Fills `out[k]` with raw word `first + k` of `stream`, on all cores.
-pub fn fill_words(stream: StreamId, first: u64, out: &mut [u32]) {
-    run(&Words(stream), first, out);
+pub fn fill_words(stream: StreamId, first: u64, out: &mut [u32]) -> Result<()> {
+    run(&Words(stream), first, out)
 }
 
 #[cfg(test)]
@@ -505,23 +505,50 @@ mod tests {
         }
     }
 
-    #[test]
+    /// Random123's ten-round known answers (`tests/data/philox4x32_kat.txt`) through the batch
+    /// Philox of `W`: each vector read as block `ctr[0..2]` of stream `ctr[2..4]` under key
+    /// `key`, at lane 0 of a batch and at lane 21 (of a batch that starts 21 blocks earlier,
+    /// wrapping as the counter does).
     #[cfg(target_arch = "x86_64")]
-    fn avx2_philox_equals_the_portable_lanes() {
-        if std::is_x86_feature_detected!("avx2") {
-            same_as_portable::<Avx2Philox>();
-        } else {
-            println!("no AVX2 on this CPU: nothing to compare");
+    fn known_answers<W: PhiloxBatch>() -> usize {
+        let mut checked = 0;
+        for line in include_str!("../../../tests/data/philox4x32_kat.txt").lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if line.starts_with('#') || fields.len() != 12 || fields[1] != "10" {
+                continue;
+            }
+            let hex = |i: usize| u64::from(u32::from_str_radix(fields[i], 16).unwrap());
+            let block = hex(2) | hex(3) << 32;
+            let seed = hex(6) | hex(7) << 32;
+            let stream = StreamId::new(seed, hex(4) | hex(5) << 32);
+            let want = [8, 9, 10, 11].map(|i| hex(i) as u32);
+            for lane in [0, 21] {
+                let words = W::blocks(stream, block.wrapping_sub(lane as u64));
+                assert_eq!(words.map(|w| w[lane]), want, "{line}");
+            }
+            checked += 1;
         }
+        assert!(checked >= 3, "the ten-round vectors of the KAT file");
+        checked
     }
 
+    /// Every path this CPU runs, named so that a missing one shows in the output.
     #[test]
     #[cfg(target_arch = "x86_64")]
-    fn avx512_philox_equals_the_portable_lanes() {
-        if std::is_x86_feature_detected!("avx512f") {
-            same_as_portable::<Avx512Philox>();
-        } else {
-            println!("no AVX-512 on this CPU: nothing to compare");
+    fn every_supported_philox_equals_the_portable_lanes_and_random123() {
+        for isa in CpuIsa::supported() {
+            let vectors = match isa {
+                CpuIsa::Avx512 => {
+                    same_as_portable::<Avx512Philox>();
+                    known_answers::<Avx512Philox>()
+                }
+                CpuIsa::Avx2 => {
+                    same_as_portable::<Avx2Philox>();
+                    known_answers::<Avx2Philox>()
+                }
+                CpuIsa::Portable => known_answers::<PortablePhilox>(),
+            };
+            println!("{isa}: Random123's {vectors} ten-round vectors, and the portable lanes");
         }
     }
 }

@@ -48,7 +48,7 @@ pub fn run(args: BitsArgs) -> Result<()> {
                 Some(gpu) => gpu.words(id, piece.clone())?,
                 None => {
                     let mut words = vec![0u32; (piece.end - piece.start) as usize];
-                    nninit::backend::cpu::fill_words(id, piece.start, &mut words);
+                    nninit::backend::cpu::fill_words(id, piece.start, &mut words)?;
                     words
                 }
             };

@@ -20,6 +20,9 @@ pub struct BenchRow {
     pub dist: String,
     /// `f32`, `f16` or `bf16`.
     pub dtype: String,
+    /// The instructions a CPU row computes with (`AVX-512`, `AVX2`, `SSE2`, `NEON`; `libc` for
+    /// memset, which the C library picks at run time); `None` for the GPU's.
+    pub isa: Option<String>,
     /// Elements written per run.
     pub elements: u64,
     /// Median seconds per run.
@@ -58,6 +61,7 @@ pub struct Case<'a> {
     dist: &'static str,
     dtype: Dtype,
     elements: u64,
+    isa: Option<String>,
     run: Box<dyn FnMut() -> Result<()> + 'a>,
 }
 
@@ -76,8 +80,15 @@ impl<'a> Case<'a> {
             dist,
             dtype,
             elements,
+            isa: None,
             run: Box::new(run),
         }
+    }
+
+    /// The case runs on the CPU, with the instructions `isa` names.
+    pub fn on(mut self, isa: &str) -> Self {
+        self.isa = Some(isa.to_string());
+        self
     }
 }
 
@@ -113,6 +124,7 @@ pub fn measure(mut cases: Vec<Case<'_>>, rows: &mut Vec<BenchRow>) -> Result<()>
             case.elements,
             times,
         );
+        row.isa = case.isa.clone();
         if cpu.len() == times.len() {
             cpu.sort_by(f64::total_cmp);
             row.cpu_s = Some(cpu[cpu.len() / 2]);
@@ -149,6 +161,7 @@ fn row(
         max_s: secs[secs.len() - 1],
         elements_per_s,
         gb_per_s: elements_per_s * dtype.size_bytes() as f64 / 1e9,
+        isa: None,
         cpu_s: None,
     }
 }

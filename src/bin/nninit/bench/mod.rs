@@ -33,17 +33,21 @@ pub struct BenchArgs {
     /// 1M and 16M elements only (within a minute on lavapipe).
     #[arg(long)]
     pub quick: bool,
+    /// The CPU cases only (the CPU reference on every instruction set, the peer, memset): no
+    /// adapter needed.
+    #[arg(long)]
+    pub cpu_only: bool,
     /// Also write the numbers as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
 
-/// `nninit bench [--quick] [--json FILE]`.
+/// `nninit bench [--quick] [--cpu-only] [--json FILE]`.
 pub fn run(args: BenchArgs) -> Result<()> {
     if let Some(path) = &args.json {
         check_output_dir(path)?;
     }
-    let report = runs::run(args.quick)?;
+    let report = runs::run(args.quick, args.cpu_only)?;
     print!("{}", report.table());
     if let Some(path) = &args.json {
         let json = report.to_json();

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use nninit::backend::cpu::CpuIsa;
+
 use super::harness::{BenchRow, RUNS};
 
 /// The rows of one run, the ratios the targets are stated in, and what was measured on.
@@ -16,6 +18,13 @@ pub struct BenchReport {
     pub adapter: String,
     /// Whether the device has `SHADER_INT64` enabled (the kernels then use 64-bit multiplies).
     pub shader_int64: bool,
+    /// The CPU's model name.
+    pub cpu: String,
+    /// The instruction set the CPU reference used by default: the widest this CPU runs, or
+    /// `NNINIT_CPU_ISA`'s.
+    pub isa: CpuIsa,
+    /// Every instruction set this CPU runs, narrowest first.
+    pub isas: Vec<CpuIsa>,
     /// Threads of the "all threads" CPU measurements.
     pub threads: usize,
     /// UTC date of the run, `YYYY-MM-DD`.
@@ -61,33 +70,54 @@ pub fn ratios(rows: &[BenchRow]) -> BTreeMap<String, f64> {
         rate("gpu_constant_f32_16M"),
         rate("gpu_clear_f32_16M"),
     );
+    // The peer's faster form: its users write both (`peer.rs`).
+    let peer = |dist: &str| {
+        let (looped, by_ref) = (
+            rate(&format!("rand_distr_loop_{dist}_f32_16M")),
+            rate(&format!("rand_distr_fn_{dist}_f32_16M")),
+        );
+        match (looped, by_ref) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    };
     for dist in ["normal", "uniform"] {
+        put(
+            &format!("rand_distr_{dist}_f32_loop_vs_fn"),
+            rate(&format!("rand_distr_loop_{dist}_f32_16M")),
+            rate(&format!("rand_distr_fn_{dist}_f32_16M")),
+        );
         put(
             &format!("gpu_{dist}_f32_vs_rand_distr"),
             rate(&format!("gpu_{dist}_f32_16M")),
-            rate(&format!("rand_distr_{dist}_f32_16M")),
+            peer(dist),
         );
         put(
             &format!("cpu_{dist}_f32_all_threads_vs_rand_distr"),
             rate(&format!("cpu_all_{dist}_f32_16M")),
-            rate(&format!("rand_distr_{dist}_f32_16M")),
+            peer(dist),
         );
+        // One thread, on every instruction set measured: the default's rows carry no suffix.
+        for row in rows
+            .iter()
+            .filter(|r| r.device == "cpu_1t" && r.dist == dist && r.elements == 16 << 20)
+        {
+            let isa = row
+                .name
+                .rsplit_once("_16M")
+                .map_or("", |(_, suffix)| suffix);
+            put(
+                &format!("cpu_{dist}_f32_1t{isa}_vs_rand_distr"),
+                Some(row.elements_per_s),
+                peer(dist),
+            );
+        }
     }
-    put(
-        "cpu_normal_f32_1t_vs_rand_distr",
-        rate("cpu_1t_normal_f32_16M"),
-        rate("rand_distr_normal_f32_16M"),
-    );
-    put(
-        "cpu_uniform_f32_1t_vs_rand_distr",
-        rate("cpu_1t_uniform_f32_16M"),
-        rate("rand_distr_uniform_f32_16M"),
-    );
     // The truncated normal against the peer's plain normal: rand_distr has no truncated one.
     put(
         "cpu_trunc_normal_f32_1t_vs_rand_distr_normal",
         rate("cpu_1t_trunc_normal_f32_16M"),
-        rate("rand_distr_normal_f32_16M"),
+        peer("normal"),
     );
     for dist in ["normal", "uniform", "trunc_normal"] {
         put(
@@ -144,6 +174,7 @@ impl BenchReport {
                     "max_s": r.max_s,
                     "elements_per_s": r.elements_per_s,
                     "gb_per_s": r.gb_per_s,
+                    "isa": r.isa,
                     "cpu_s": r.cpu_s,
                 })
             })
@@ -153,6 +184,9 @@ impl BenchReport {
             "ratios": self.ratios,
             "adapter": self.adapter,
             "shader_int64": self.shader_int64,
+            "cpu": self.cpu,
+            "isa": self.isa.label(),
+            "isas": self.isas.iter().map(|i| i.label()).collect::<Vec<_>>(),
             "threads": self.threads,
             "date": self.date,
             "quick": self.quick,
@@ -163,24 +197,29 @@ impl BenchReport {
     /// A Markdown table of every row (elements/s, GB/s, median and spread) and one of the
     /// ratios.
     pub fn table(&self) -> String {
+        let isas: Vec<_> = self.isas.iter().map(|i| i.label()).collect();
         let mut out = format!(
-            "adapter: {}; SHADER_INT64: {}; CPU threads: {}; {}; {} runs each\n\n",
+            "adapter: {}; SHADER_INT64: {}\nCPU: {}; instruction sets: {} (default {}); threads: {}\n{}; {} runs each\n\n",
             self.adapter,
             if self.shader_int64 { "on" } else { "off" },
+            self.cpu,
+            isas.join(", "),
+            self.isa.label(),
             self.threads,
             self.date,
             RUNS
         );
-        out.push_str("| name | device | dist | dtype | elements | M elem/s | GB/s | median ms | min–max ms | CPU ms |\n");
-        out.push_str("|---|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str("| name | device | ISA | dist | dtype | elements | M elem/s | GB/s | median ms | min–max ms | CPU ms |\n");
+        out.push_str("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.rows {
             let cpu = r
                 .cpu_s
                 .map_or("–".to_string(), |c| format!("{:.1}", c * 1e3));
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2}–{:.2} | {cpu} |\n",
+                "| {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2}–{:.2} | {cpu} |\n",
                 r.name,
                 r.device,
+                r.isa.as_deref().unwrap_or("–"),
                 r.dist,
                 r.dtype,
                 r.elements,

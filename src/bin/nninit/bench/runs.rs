@@ -2,8 +2,9 @@
 //! the `rand_distr` peer and host memory bandwidth, per size; a fresh-buffer fill; the model.
 
 use std::hint::black_box;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use nninit::backend::cpu::{CpuIsa, with_isa};
 use nninit::{Destination, Dtype, Error, FillRequest, GpuContext, Result, Sampler, StreamId};
 use rayon::prelude::*;
 
@@ -33,12 +34,15 @@ const M: u64 = 1 << 20;
 /// 300-tensor model over one fill of the same total; the target is ≤ 2),
 /// `gpu_fresh_buffer_vs_warm` (time of a fill into a freshly created buffer, including wgpu's
 /// zero-fill and the first touch of its memory, over the same fill into a warm buffer).
-pub fn run(quick: bool) -> Result<BenchReport> {
+pub fn run(quick: bool, cpu_only: bool) -> Result<BenchReport> {
+    if cpu_only {
+        return run_on(None, quick);
+    }
     let gpu = GpuContext::new()?;
-    run_on(&gpu, quick)
+    run_on(Some(&gpu), quick)
 }
 
-fn run_on(gpu: &GpuContext, quick: bool) -> Result<BenchReport> {
+fn run_on(gpu: Option<&GpuContext>, quick: bool) -> Result<BenchReport> {
     let sizes: Vec<(&str, u64)> = if quick {
         vec![("1M", M), ("16M", 16 * M)]
     } else {
@@ -48,22 +52,48 @@ fn run_on(gpu: &GpuContext, quick: bool) -> Result<BenchReport> {
     for &(label, n) in &sizes {
         size_rows(gpu, label, n, &mut rows)?;
     }
-    fresh_buffer_rows(gpu, 16 * M, &mut rows)?;
-    model_rows(gpu, &mut rows)?;
+    if let Some(gpu) = gpu {
+        fresh_buffer_rows(gpu, 16 * M, &mut rows)?;
+        model_rows(gpu, &mut rows)?;
+    }
     let ratios = ratios(&rows);
-    let info = gpu.adapter_info();
+    let (adapter, shader_int64) = match gpu {
+        Some(gpu) => {
+            let info = gpu.adapter_info();
+            (
+                format!("{} ({:?}, {})", info.name, info.backend, info.driver_info),
+                gpu.device()
+                    .features()
+                    .contains(wgpu::Features::SHADER_INT64),
+            )
+        }
+        None => ("none (--cpu-only)".to_string(), false),
+    };
     Ok(BenchReport {
         rows,
         ratios,
-        adapter: format!("{} ({:?}, {})", info.name, info.backend, info.driver_info),
-        shader_int64: gpu
-            .device()
-            .features()
-            .contains(wgpu::Features::SHADER_INT64),
+        adapter,
+        shader_int64,
+        cpu: cpu_model(),
+        isa: CpuIsa::current()?,
+        isas: CpuIsa::supported(),
         threads: rayon::current_num_threads(),
         date: utc_date(),
         quick,
     })
+}
+
+/// The CPU's model name (`/proc/cpuinfo` on Linux), or the architecture.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
 fn storage_buffer(gpu: &GpuContext, bytes: u64) -> wgpu::Buffer {
@@ -125,9 +155,23 @@ fn gpu_fill(
 }
 
 /// Every GPU, CPU, peer and host case of one size, measured side by side.
-fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) -> Result<()> {
+fn size_rows(
+    gpu: Option<&GpuContext>,
+    label: &str,
+    n: u64,
+    rows: &mut Vec<BenchRow>,
+) -> Result<()> {
+    let mut cases = match gpu {
+        Some(gpu) => gpu_cases(gpu, label, n),
+        None => Vec::new(),
+    };
+    cases.extend(cpu_cases(label, n)?);
+    measure(cases, rows)
+}
+
+/// The GPU fills of one size and the adapter's ceilings.
+fn gpu_cases<'a>(gpu: &'a GpuContext, label: &str, n: u64) -> Vec<Case<'a>> {
     let buffer = storage_buffer(gpu, 4 * n);
-    let buffer = &buffer;
     // The source of a buffer-to-buffer copy of the same size: the device's copy bandwidth
     // (`gpu_copy_*` reads and writes the bytes; the row counts the bytes written, like the fills).
     let source = gpu.device().create_buffer(&wgpu::BufferDescriptor {
@@ -136,33 +180,24 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         usage: wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    let source = &source;
-    let len = n as usize;
-    let out = Mutex::new(vec![0.0f32; len]);
-    let out16 = Mutex::new(vec![0u16; len]);
-    let (out, out16) = (&out, &out16);
-    let one = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .map_err(|e| Error::invalid("threads", 1, e.to_string()))?;
-    let one = &one;
-    let stream = StreamId::new(0, 0);
     let mut cases = Vec::new();
     for dtype in [Dtype::F32, Dtype::F16, Dtype::Bf16] {
         for (dist, sampler) in samplers() {
+            let buffer = buffer.clone();
             cases.push(Case::new(
                 format!("gpu_{dist}_{}_{label}", dtype.name()),
                 "gpu",
                 dist,
                 dtype,
                 n,
-                move || gpu_fill(gpu, buffer, &sampler, n, dtype),
+                move || gpu_fill(gpu, &buffer, &sampler, n, dtype),
             ));
         }
     }
     // The index fill: every element its own index, the stores of a random fill without the
     // random numbers — the ceiling of a random fill where lane-varying stores cost more than
     // constant ones (llvmpipe).
+    let index_buffer = buffer.clone();
     cases.push(Case::new(
         format!("gpu_index_f32_{label}"),
         "gpu",
@@ -172,7 +207,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         move || {
             submit_and_wait(gpu, |encoder| {
                 let dst = Destination {
-                    buffer,
+                    buffer: &index_buffer,
                     byte_offset: 0,
                 };
                 gpu.kernels()
@@ -181,6 +216,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         },
     ));
     // wgpu's clear_buffer (vkCmdFillBuffer on Vulkan): the adapter's own memory fill.
+    let clear_buffer = buffer.clone();
     cases.push(Case::new(
         format!("gpu_clear_f32_{label}"),
         "gpu",
@@ -189,7 +225,7 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         n,
         move || {
             submit_and_wait(gpu, |encoder| {
-                encoder.clear_buffer(buffer, 0, Some(4 * n));
+                encoder.clear_buffer(&clear_buffer, 0, Some(4 * n));
                 Ok(())
             })
         },
@@ -202,100 +238,160 @@ fn size_rows(gpu: &GpuContext, label: &str, n: u64, rows: &mut Vec<BenchRow>) ->
         n,
         move || {
             submit_and_wait(gpu, |encoder| {
-                encoder.copy_buffer_to_buffer(source, 0, buffer, 0, 4 * n);
+                encoder.copy_buffer_to_buffer(&source, 0, &buffer, 0, 4 * n);
                 Ok(())
             })
         },
     ));
+    cases
+}
+
+/// The CPU reference of one size on one thread and on all, on the default instruction set (the
+/// widest this CPU has) and, at 16M, on every narrower one it runs; the `rand_distr` peer in both
+/// of its forms; host memset.
+fn cpu_cases(label: &str, n: u64) -> Result<Vec<Case<'static>>> {
+    let len = n as usize;
+    let out = Arc::new(Mutex::new(vec![0.0f32; len]));
+    let out16 = Arc::new(Mutex::new(vec![0u16; len]));
+    let one = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|e| Error::invalid("threads", 1, e.to_string()))?,
+    );
+    let stream = StreamId::new(0, 0);
+    let default = CpuIsa::current()?;
+    let mut cases = Vec::new();
     for (dist, sampler) in samplers() {
         if dist == "constant" {
             continue;
         }
-        let fill = move || -> Result<()> {
-            let mut out = lock(out)?;
-            nninit::backend::cpu::fill(&sampler, stream, 0, &mut out)?;
-            black_box(&mut out);
-            Ok(())
-        };
-        cases.push(Case::new(
-            format!("cpu_1t_{dist}_f32_{label}"),
-            "cpu_1t",
-            dist,
-            Dtype::F32,
-            n,
-            move || one.install(fill),
-        ));
-        cases.push(Case::new(
-            format!("cpu_all_{dist}_f32_{label}"),
-            "cpu_all",
-            dist,
-            Dtype::F32,
-            n,
-            fill,
-        ));
-        cases.push(Case::new(
-            format!("cpu_all_{dist}_bf16_{label}"),
-            "cpu_all",
-            dist,
-            Dtype::Bf16,
-            n,
-            move || {
-                let mut out16 = lock(out16)?;
-                nninit::backend::cpu::fill_bits(&sampler, stream, 0, Dtype::Bf16, &mut out16)?;
-                black_box(&mut out16);
+        let fill = {
+            let out = out.clone();
+            move |isa: CpuIsa| -> Result<()> {
+                let mut out = lock(&out)?;
+                with_isa(isa, || {
+                    nninit::backend::cpu::fill(&sampler, stream, 0, &mut out)
+                })??;
+                black_box(&mut out);
                 Ok(())
-            },
-        ));
+            }
+        };
+        for isa in CpuIsa::supported() {
+            let narrower = isa != default;
+            if narrower && label != "16M" {
+                continue;
+            }
+            let (one, fill) = (one.clone(), fill.clone());
+            cases.push(
+                Case::new(
+                    format!("cpu_1t_{dist}_f32_{label}{}", isa_suffix(isa, default)),
+                    "cpu_1t",
+                    dist,
+                    Dtype::F32,
+                    n,
+                    move || one.install(|| fill(isa)),
+                )
+                .on(isa.label()),
+            );
+        }
+        let fill = fill.clone();
+        cases.push(
+            Case::new(
+                format!("cpu_all_{dist}_f32_{label}"),
+                "cpu_all",
+                dist,
+                Dtype::F32,
+                n,
+                move || fill(default),
+            )
+            .on(default.label()),
+        );
+        let out16 = out16.clone();
+        cases.push(
+            Case::new(
+                format!("cpu_all_{dist}_bf16_{label}"),
+                "cpu_all",
+                dist,
+                Dtype::Bf16,
+                n,
+                move || {
+                    let mut out16 = lock(&out16)?;
+                    nninit::backend::cpu::fill_bits(&sampler, stream, 0, Dtype::Bf16, &mut out16)?;
+                    black_box(&mut out16);
+                    Ok(())
+                },
+            )
+            .on(default.label()),
+        );
     }
-    // The peer, as its users write it (`peer.rs`): its own generator and output, a plain loop.
-    for (dist, seed, peer_fill) in [
-        ("normal", 0, peer::normal as fn(&mut _, &mut [f32])),
-        ("uniform", 1, peer::uniform),
-    ] {
-        let mut rng = peer::rng(seed);
-        let mut out = vec![0.0f32; n as usize];
-        cases.push(Case::new(
-            format!("rand_distr_{dist}_f32_{label}"),
-            "rand_distr",
-            dist,
+    // The peer, as its users write it (`peer.rs`): its own output, a plain loop, in both forms.
+    for (form, dist, mut peer_fill) in peer::forms() {
+        let mut out = vec![0.0f32; len];
+        let mut run = 0;
+        cases.push(
+            Case::new(
+                format!("rand_distr_{form}_{dist}_f32_{label}"),
+                "rand_distr",
+                dist,
+                Dtype::F32,
+                n,
+                move || {
+                    run += 1;
+                    peer_fill(run, &mut out);
+                    black_box(&mut out);
+                    Ok(())
+                },
+            )
+            // Compiled, like all of rand, for the target's baseline (no `-C target-cpu`).
+            .on(CpuIsa::Portable.label()),
+        );
+    }
+    let memset_out = out.clone();
+    cases.push(
+        Case::new(
+            format!("host_1t_memset_f32_{label}"),
+            "host_1t",
+            "memset",
             Dtype::F32,
             n,
             move || {
-                peer_fill(&mut rng, &mut out);
+                let mut out = lock(&memset_out)?;
+                black_box(&mut out[..]).fill(0.0);
                 black_box(&mut out);
                 Ok(())
             },
-        ));
+        )
+        .on("libc"),
+    );
+    cases.push(
+        Case::new(
+            format!("host_all_memset_f32_{label}"),
+            "host_all",
+            "memset",
+            Dtype::F32,
+            n,
+            move || {
+                let mut out = lock(&out)?;
+                black_box(&mut out[..])
+                    .par_chunks_mut(1 << 16)
+                    .for_each(|chunk| chunk.fill(0.0));
+                black_box(&mut out);
+                Ok(())
+            },
+        )
+        .on("libc"),
+    );
+    Ok(cases)
+}
+
+/// A CPU row's name ends in its instruction set where that is not the default.
+fn isa_suffix(isa: CpuIsa, default: CpuIsa) -> String {
+    if isa == default {
+        String::new()
+    } else {
+        format!("_{}", isa.name())
     }
-    cases.push(Case::new(
-        format!("host_1t_memset_f32_{label}"),
-        "host_1t",
-        "memset",
-        Dtype::F32,
-        n,
-        move || {
-            let mut out = lock(out)?;
-            black_box(&mut out[..]).fill(0.0);
-            black_box(&mut out);
-            Ok(())
-        },
-    ));
-    cases.push(Case::new(
-        format!("host_all_memset_f32_{label}"),
-        "host_all",
-        "memset",
-        Dtype::F32,
-        n,
-        move || {
-            let mut out = lock(out)?;
-            black_box(&mut out[..])
-                .par_chunks_mut(1 << 16)
-                .for_each(|chunk| chunk.fill(0.0));
-            black_box(&mut out);
-            Ok(())
-        },
-    ));
-    measure(cases, rows)
 }
 
 /// A normal f32 fill into a buffer created just before it (so the time includes wgpu's zero-fill

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# nninit's one test command: sets up what the tests need, then runs every test.
+#
+#   scripts/test.sh            setup, the Rust tests, the Python package's tests
+#   scripts/test.sh setup      only install what is missing
+#   scripts/test.sh rust       setup, then only the Rust tests
+#   scripts/test.sh python     setup, then only the Python package's tests
+#
+# Setup: Mesa's Vulkan software driver (lavapipe, package mesa-vulkan-drivers) where no Vulkan
+# driver is installed, Open MPI's mpirun (openmpi-bin) and Python's venv module, through apt-get
+# as root or with sudo; otherwise it stops at once, naming the package and the command. No test
+# is skipped for want of them: the GPU tests fail without an adapter and the distributed tests
+# without mpirun. The Python tests run in .venv, created here, with the versions whose recipes
+# and DTensor API the package follows (torch's Linux wheels bring their CUDA libraries, a few GB).
+# At the end it prints how long each stage took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stage_names=()
+stage_seconds=()
+current=""
+
+# Runs "$@" as stage $1, timing it.
+stage() {
+    current=$1
+    shift
+    echo "==> $current"
+    local start=$SECONDS
+    "$@"
+    stage_names+=("$current")
+    stage_seconds+=($((SECONDS - start)))
+    current=""
+}
+
+# At exit, even a failing one: how long each stage took, the one that failed included.
+summary() {
+    local rc=$?
+    [ -n "$current" ] && stage_names+=("$current (failed)") && stage_seconds+=(-1)
+    echo "==> where the time went"
+    local i
+    for i in "${!stage_names[@]}"; do
+        if [ "${stage_seconds[$i]}" -ge 0 ]; then
+            printf '    %-40s %5d s\n' "${stage_names[$i]}" "${stage_seconds[$i]}"
+        else
+            printf '    %-40s\n' "${stage_names[$i]}"
+        fi
+    done
+    printf '    %-40s %5d s\n' total "$SECONDS"
+    exit "$rc"
+}
+
+# The packages this machine lacks, one per line.
+missing_packages() {
+    compgen -G '/usr/share/vulkan/icd.d/*.json' >/dev/null ||
+        compgen -G '/etc/vulkan/icd.d/*.json' >/dev/null || echo mesa-vulkan-drivers
+    command -v mpirun >/dev/null 2>&1 || echo openmpi-bin
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || echo python3-venv
+}
+
+setup() {
+    local packages
+    mapfile -t packages < <(missing_packages)
+    [ ${#packages[@]} -eq 0 ] && { echo "nothing to install"; return; }
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo)
+        else
+            echo "scripts/test.sh: the tests need ${packages[*]}: run 'sudo apt-get install ${packages[*]}', then this again" >&2
+            exit 1
+        fi
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "scripts/test.sh: the tests need ${packages[*]} (Debian's names) and this machine has no apt-get: install them, then run this again" >&2
+        exit 1
+    fi
+    echo "installing ${packages[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
+    mapfile -t packages < <(missing_packages)
+    if [ ${#packages[@]} -gt 0 ]; then
+        echo "scripts/test.sh: ${packages[*]} still missing after apt-get install" >&2
+        exit 1
+    fi
+}
+
+rust_tests() {
+    # The adapter the GPU tests will use, named before they run.
+    cargo run --release --quiet -- adapter
+    # Every test binary runs even when one fails, so one failure does not hide the rest.
+    cargo test --release --no-fail-fast
+}
+
+python_tests() {
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --upgrade pip
+    .venv/bin/pip install --quiet maturin numpy pytest ml-dtypes torch==2.15.0 torchvision \
+        transformers==5.24.0
+    .venv/bin/pip install --quiet ./python
+    .venv/bin/pytest python/tests
+}
+
+what=${1:-all}
+case $what in
+    all | setup | rust | python) ;;
+    *)
+        echo "usage: scripts/test.sh [setup|rust|python]" >&2
+        exit 2
+        ;;
+esac
+
+trap summary EXIT
+stage setup setup
+if [ "$what" = all ] || [ "$what" = rust ]; then
+    stage "rust: cargo test --release" rust_tests
+fi
+if [ "$what" = all ] || [ "$what" = python ]; then
+    stage "python: venv, package, pytest" python_tests
+fi
