@@ -113,6 +113,21 @@ pub(crate) fn host_len(
         .ok_or_else(|| Error::invalid(name, shown, "too many elements for host memory"))
 }
 
+/// A host vector of `len` elements equal to `value`, or, where the allocator refuses it, the
+/// [`host_len`] error naming `name` (shown as `shown`) instead of an abort.
+pub(crate) fn host_vec<T: Clone>(
+    name: &'static str,
+    shown: impl std::fmt::Display,
+    len: usize,
+    value: T,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(len)
+        .map_err(|_| Error::invalid(name, shown, "too many elements for host memory"))?;
+    out.resize(len, value);
+    Ok(out)
+}
+
 /// `text`'s non-empty lines joined by ": ", without wgpu's "Caused by" headers, trailing colons
 /// or repeated lines.
 pub(crate) fn one_line(text: &str) -> String {

@@ -169,7 +169,10 @@ fn init_refuses_bad_shards_and_model_files_before_any_gpu_work() {
         (vec!["init", "--model", "mlp", "--shard", "1/0"], "shard"),
         (vec!["init", "--model", "mlp", "--shard", "a/b"], "shard"),
         (vec!["init", "--model", "mlp", "--shard=-1/2"], "shard"),
-        (vec!["init", "--model", &malformed], ""),
+        (
+            vec!["init", "--model", &malformed],
+            r#"cannot parse model JSON "[{\"layer\": \"linear\", \"name\": \"fc\", ": EOF while parsing a value"#,
+        ),
         (vec!["init", "--model", &duplicate], "w"),
         (vec!["init", "--model", &unknown], "transformer"),
         (vec!["init", "--model", &bad_spec], "std"),
@@ -268,6 +271,8 @@ fn zero_element_tensors_write_an_empty_tensor() {
         "--out",
         dir.join("y.npy").to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(2));
+    let (line, _) = assert_usage_error(&["fill", "--shape", "0,4"], &output);
+    assert!(line.contains("nonlinearity"), "{line}");
+    assert!(!dir.join("y.npy").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }

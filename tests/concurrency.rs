@@ -7,7 +7,7 @@ mod common;
 use std::ops::Range;
 use std::sync::Barrier;
 
-use nninit::{Destination, Dtype, FillKernels, GpuContext, Sampler, StreamId};
+use nninit::{Destination, Dtype, Error, FillKernels, GpuContext, Sampler, StreamId};
 
 #[test]
 fn the_gpu_handle_and_the_kernels_are_send_and_sync() {
@@ -189,7 +189,12 @@ fn one_threads_gpu_errors_do_not_fail_the_others() {
                             });
                             Ok(())
                         });
-                        assert!(result.is_err(), "thread 0's error was not seen");
+                        match result {
+                            Err(Error::Gpu { during, .. }) => {
+                                assert_eq!(during, "invalid on purpose");
+                            }
+                            other => panic!("thread 0's error was not seen: {other:?}"),
+                        }
                     } else {
                         let (sampler, _, id, _) = job(t);
                         let got = gpu.fill(&sampler, id, 0..4096).unwrap();

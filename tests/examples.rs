@@ -1,7 +1,11 @@
-//! Runs every example, so none can rot: `cargo test` builds them next to this test binary.
+//! Runs every example, so none can rot: `cargo test` builds them next to this test binary. Each
+//! example asserts its own results (a failed check exits non-zero); depth_study's file is read
+//! back here.
 
 use std::path::PathBuf;
 use std::process::Command;
+
+use nninit::model::study::DEPTH;
 
 fn example(name: &str) -> PathBuf {
     // target/<profile>/deps/examples-<hash> → target/<profile>/examples/<name>
@@ -42,6 +46,17 @@ fn every_example_runs_and_checks_itself() {
         );
         assert!(!output.stdout.is_empty(), "example {name} printed nothing");
     }
-    assert!(out_dir.join("study.json").exists());
+    // depth_study's file: every case, every layer.
+    let text = std::fs::read_to_string(out_dir.join("study.json")).unwrap();
+    let study: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = study["cases"].as_array().expect("a cases array");
+    let names: Vec<&str> = cases.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["tanh_naive", "tanh_xavier", "relu_xavier", "relu_kaiming"]
+    );
+    for case in cases {
+        assert_eq!(case["layers"].as_array().map(Vec::len), Some(DEPTH));
+    }
     std::fs::remove_dir_all(out_dir).unwrap();
 }

@@ -190,8 +190,14 @@ fn fan_overrides() {
         invalid_name(f.with_overrides(None, Some(f64::NAN)).unwrap_err()),
         "fan_out"
     );
-    assert!(f.with_overrides(Some(-1.0), None).is_err());
-    assert!(f.with_overrides(Some(f64::INFINITY), None).is_err());
+    assert_eq!(
+        invalid_name(f.with_overrides(Some(-1.0), None).unwrap_err()),
+        "fan_in"
+    );
+    assert_eq!(
+        invalid_name(f.with_overrides(Some(f64::INFINITY), None).unwrap_err()),
+        "fan_in"
+    );
 }
 
 #[test]
@@ -225,7 +231,10 @@ fn fan_mode() {
         fan_in: f64::NAN,
         fan_out: 1.0,
     };
-    assert!(FanMode::FanIn.select(nan).is_err());
+    assert_eq!(
+        invalid_name(FanMode::FanIn.select(nan).unwrap_err()),
+        "fan_in"
+    );
 }
 
 // torch.nn.init.calculate_gain.

@@ -1,12 +1,12 @@
-//! The fill kernels' variants and the batched API: the `SHADER_INT64` Philox (where the adapter
-//! has it) against the known answers and the CPU reference; every sampler and dtype at
+//! The fill kernels' variants and the batched API: the `SHADER_INT64` Philox (the adapter must
+//! offer it) against the known answers and the CPU reference; every sampler and dtype at
 //! aligned and unaligned ranges and offsets (whole-block interior plus partial edges, or element
 //! by element); and `record_fill_batch` against fills one by one. Values must be bit-identical.
 
 mod common;
 
 use nninit::backend::gpu::FillRequest;
-use nninit::{Destination, Dtype, GpuContext, Sampler, StreamId};
+use nninit::{Destination, Dtype, Error, GpuContext, Sampler, StreamId};
 
 fn samplers() -> Vec<Sampler> {
     vec![
@@ -34,16 +34,19 @@ fn samplers() -> Vec<Sampler> {
     ]
 }
 
-/// A context whose device has `SHADER_INT64`, or `None` when the adapter lacks it.
-fn int64_gpu() -> Option<GpuContext> {
+/// A context whose device has `SHADER_INT64` enabled. Fails the test, naming the adapter, when the
+/// adapter does not offer it: the 64-bit kernels cannot run there, and a test that returned early
+/// would pass without checking them (lavapipe, the CI adapter, offers it).
+fn int64_gpu() -> GpuContext {
     pollster::block_on(async {
         let adapter = nninit::backend::gpu::request_adapter()
             .await
-            .unwrap_or_else(|e| panic!("GPU tests need a wgpu adapter: {e}"));
-        if !adapter.features().contains(wgpu::Features::SHADER_INT64) {
-            eprintln!("adapter {} has no SHADER_INT64", adapter.get_info().name);
-            return None;
-        }
+            .unwrap_or_else(|e| panic!("{}: {e}", common::NO_ADAPTER));
+        assert!(
+            adapter.features().contains(wgpu::Features::SHADER_INT64),
+            "adapter {} does not offer SHADER_INT64: the 64-bit kernels cannot be tested on it",
+            adapter.get_info().name
+        );
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 required_features: wgpu::Features::SHADER_INT64,
@@ -52,7 +55,7 @@ fn int64_gpu() -> Option<GpuContext> {
             })
             .await
             .unwrap();
-        Some(GpuContext::from_device(adapter.get_info(), device, queue))
+        GpuContext::from_device(adapter.get_info(), device, queue)
     })
 }
 
@@ -244,22 +247,37 @@ fn batch_of_many_buffers_equals_fills_one_by_one() {
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
     }
-    // One invalid request: nothing is recorded and the error names it.
+    // One invalid request (past the end of its buffer): the error names the range, and the
+    // encoder holds nothing, so submitting it leaves the buffer as it was.
+    let poison = vec![0xABu8; buffers[0].size() as usize];
+    gpu.queue().write_buffer(&buffers[0], 0, &poison);
     let bad = [FillRequest {
+        stream: StreamId::named(9, "bad"),
         elements: (0..1 << 20).into(),
         ..requests[0].clone()
     }];
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
-    assert!(
-        gpu.kernels()
-            .record_fill_batch(gpu.device(), &mut encoder, &bad)
-            .is_err()
-    );
+    match gpu
+        .kernels()
+        .record_fill_batch(gpu.device(), &mut encoder, &bad)
+    {
+        Err(Error::InvalidParameter { name, allowed, .. }) => {
+            assert_eq!(name, "range");
+            assert!(
+                allowed.contains("within the buffer's 16 bytes"),
+                "{allowed}"
+            );
+        }
+        other => panic!("a fill past the buffer gave {other:?}"),
+    }
+    gpu.queue().submit([encoder.finish()]);
+    let after: Vec<u8> = gpu.read_buffer(&buffers[0], 0, buffers[0].size()).unwrap();
+    assert_eq!(after, poison, "the refused batch wrote");
 }
 
 #[test]
 fn int64_philox_matches_every_ten_round_vector_and_the_cpu() {
-    let Some(gpu) = int64_gpu() else { return };
+    let gpu = int64_gpu();
     assert!(gpu.kernels().uses_int64());
     let kats: Vec<_> = common::philox_kats()
         .into_iter()
@@ -274,7 +292,7 @@ fn int64_philox_matches_every_ten_round_vector_and_the_cpu() {
     let first = (1u64 << 34) - 1000;
     let words = gpu.words(stream, first..first + 100_000).unwrap();
     let mut want = vec![0u32; 100_000];
-    nninit::backend::cpu::fill_words(stream, first, &mut want);
+    nninit::backend::cpu::fill_words(stream, first, &mut want).unwrap();
     assert!(words == want);
     check_fills_equal_cpu(&gpu);
 }
@@ -296,14 +314,32 @@ fn limb_kernels_match_every_ten_round_vector_and_the_cpu() {
     check_fills_equal_cpu(&gpu);
 }
 
+/// `GpuContext::new` asks for `SHADER_INT64` wherever the adapter offers it, and the kernels
+/// follow the device: the default device runs the limb kernels only on adapters without it.
 #[test]
-fn the_default_device_uses_the_limb_kernels_unless_it_enabled_int64() {
+fn the_default_device_enables_int64_exactly_when_the_adapter_offers_it() {
     let gpu = common::gpu();
+    let adapter = pollster::block_on(nninit::backend::gpu::request_adapter()).unwrap();
+    assert_eq!(
+        &adapter.get_info(),
+        gpu.adapter_info(),
+        "not the same adapter"
+    );
+    let offered = adapter.features().contains(wgpu::Features::SHADER_INT64);
+    let enabled = gpu
+        .device()
+        .features()
+        .contains(wgpu::Features::SHADER_INT64);
+    println!(
+        "{}: SHADER_INT64 offered {offered}, enabled {enabled}, kernels use it {}",
+        adapter.get_info().name,
+        gpu.kernels().uses_int64()
+    );
+    assert_eq!(enabled, offered, "the default device's SHADER_INT64");
     assert_eq!(
         gpu.kernels().uses_int64(),
-        gpu.device()
-            .features()
-            .contains(wgpu::Features::SHADER_INT64)
+        offered,
+        "the kernels' SHADER_INT64"
     );
 }
 

@@ -8,6 +8,8 @@ use nninit::{Destination, GpuContext, StreamId};
 use nninit::{Dtype, Sampler};
 use rayon::prelude::*;
 
+use common::invalid_parameter_name;
+
 const N: u64 = 1 << 20;
 
 /// Order-preserving integer key of 16-bit sign–magnitude float bits.
@@ -331,7 +333,7 @@ fn sixteen_bit_fills_crossing_many_binding_windows() {
 }
 
 #[test]
-fn invalid_sixteen_bit_requests_are_errors() {
+fn invalid_sixteen_bit_requests_name_their_parameter_and_write_nothing() {
     let gpu = common::gpu();
     let id = StreamId::new(0, 0);
     let sampler = Sampler::Uniform {
@@ -339,32 +341,94 @@ fn invalid_sixteen_bit_requests_are_errors() {
         high: 1.0,
     };
     let buffer = common::poisoned_buffer(gpu, 64);
-    assert!(
-        common::submit_fill(gpu, &buffer, 1, &sampler, id, 0..4, Dtype::F16).is_err(),
-        "odd offset"
+    assert_eq!(
+        invalid_parameter_name(common::submit_fill(
+            gpu,
+            &buffer,
+            1,
+            &sampler,
+            id,
+            0..4,
+            Dtype::F16
+        )),
+        "byte_offset"
     );
-    assert!(
-        common::submit_fill(gpu, &buffer, 2, &sampler, id, 0..32, Dtype::F16).is_err(),
+    assert_eq!(
+        invalid_parameter_name(common::submit_fill(
+            gpu,
+            &buffer,
+            2,
+            &sampler,
+            id,
+            0..32,
+            Dtype::F16
+        )),
+        "range",
         "past the end"
     );
-    assert!(common::submit_fill(gpu, &buffer, 0, &sampler, id, 0..32, Dtype::Bf16).is_ok());
-    assert!(gpu.fill_bits(&sampler, id, 0..4, Dtype::F32).is_err());
+    let words: Vec<u32> = gpu.read_buffer(&buffer, 0, 64).unwrap();
+    assert!(
+        words.iter().all(|&w| w == common::POISON),
+        "a refused fill wrote: {words:x?}"
+    );
+    // The whole buffer, exactly: accepted, and every element is the CPU's.
+    common::submit_fill(gpu, &buffer, 0, &sampler, id, 0..32, Dtype::Bf16).unwrap();
+    check_buffer(gpu, &buffer, 0, &sampler, id, 0..32, Dtype::Bf16);
+    assert_eq!(
+        invalid_parameter_name(gpu.fill_bits(&sampler, id, 0..4, Dtype::F32)),
+        "dtype"
+    );
     let mut out = [0u16; 4];
-    assert!(nninit::backend::cpu::fill_bits(&sampler, id, 0, Dtype::F32, &mut out).is_err());
+    assert_eq!(
+        invalid_parameter_name(nninit::backend::cpu::fill_bits(
+            &sampler,
+            id,
+            0,
+            Dtype::F32,
+            &mut out
+        )),
+        "dtype"
+    );
     let mut bytes = [0u8; 3];
-    assert!(nninit::backend::cpu::fill_bytes(&sampler, id, 0, Dtype::F16, &mut bytes).is_err());
-    // No f16 value lies in [70000, 80000]; no bf16 value in [1.001, 1.002].
+    assert_eq!(
+        invalid_parameter_name(nninit::backend::cpu::fill_bytes(
+            &sampler,
+            id,
+            0,
+            Dtype::F16,
+            &mut bytes
+        )),
+        "output length"
+    );
+    // No f16 value lies in [70000, 80000] (bf16 values do); no bf16 value in [1.001, 1.002].
     let beyond = Sampler::Uniform {
         low: 7e4,
         high: 8e4,
     };
-    assert!(gpu.fill_bits(&beyond, id, 0..4, Dtype::F16).is_err());
-    assert!(gpu.fill_bits(&beyond, id, 0..4, Dtype::Bf16).is_ok());
+    assert_eq!(
+        invalid_parameter_name(gpu.fill_bits(&beyond, id, 0..4, Dtype::F16)),
+        "a, b"
+    );
+    let values = gpu.fill_bits(&beyond, id, 0..4, Dtype::Bf16).unwrap();
+    let want = cpu_bits(&beyond, id, 0..4, Dtype::Bf16);
+    assert!(
+        values.iter().zip(&want).all(|(&g, &w)| ulps(g, w) <= 1),
+        "GPU {values:x?}, CPU {want:x?}"
+    );
+    assert!(
+        values
+            .iter()
+            .all(|&b| (7e4..=8e4).contains(&Dtype::Bf16.value_of(b.into()))),
+        "{values:x?}"
+    );
     let narrow = Sampler::Uniform {
         low: 1.001,
         high: 1.002,
     };
-    assert!(gpu.fill_bits(&narrow, id, 0..4, Dtype::Bf16).is_err());
+    assert_eq!(
+        invalid_parameter_name(gpu.fill_bits(&narrow, id, 0..4, Dtype::Bf16)),
+        "a, b"
+    );
     // A buffer whose size is not a multiple of 4: the word holding element 2 is not all inside.
     let odd = gpu.device().create_buffer(&wgpu::BufferDescriptor {
         label: None,
@@ -377,19 +441,16 @@ fn invalid_sixteen_bit_requests_are_errors() {
         buffer: &odd,
         byte_offset: 0,
     };
-    assert!(
-        gpu.kernels()
-            .record_fill_dtype(
-                gpu.device(),
-                &mut encoder,
-                dst,
-                &sampler,
-                id,
-                0..3,
-                Dtype::F16
-            )
-            .is_err()
+    let result = gpu.kernels().record_fill_dtype(
+        gpu.device(),
+        &mut encoder,
+        dst,
+        &sampler,
+        id,
+        0..3,
+        Dtype::F16,
     );
+    assert_eq!(invalid_parameter_name(result), "range");
 }
 
 #[test]
@@ -407,8 +468,8 @@ fn dtype_names_and_parsing() {
         assert_eq!(Dtype::parse(&name.to_uppercase()).unwrap(), dtype);
     }
     assert_eq!(Dtype::parse("bfloat16").unwrap(), Dtype::Bf16);
-    assert!(Dtype::parse("f64").is_err());
-    assert!(Dtype::parse("").is_err());
+    assert_eq!(invalid_parameter_name(Dtype::parse("f64")), "dtype");
+    assert_eq!(invalid_parameter_name(Dtype::parse("")), "dtype");
     // Inner bounds: rounded inwards, never outside.
     assert_eq!(
         Dtype::F16.inner_bounds(-0.1, 0.1),

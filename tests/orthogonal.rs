@@ -10,7 +10,9 @@ use std::time::Instant;
 use nninit::backend::cpu::orthogonal::orthogonal_cpu;
 use nninit::backend::gpu::orthogonal::{OrthogonalKernels, orthogonal_gpu};
 use nninit::verify::orthogonality::orthogonality_error;
-use nninit::{Destination, Sampler, StreamId};
+use nninit::{Destination, Error, Sampler, StreamId};
+
+use common::invalid_parameter_name;
 
 fn kernels() -> &'static OrthogonalKernels {
     static KERNELS: OnceLock<OrthogonalKernels> = OnceLock::new();
@@ -209,23 +211,51 @@ fn record_into_a_caller_buffer_at_an_offset_touches_only_the_tensor() {
 }
 
 #[test]
-fn invalid_requests_are_errors_and_empty_tensors_are_empty() {
+fn invalid_requests_name_their_parameter_and_empty_tensors_are_empty() {
     let gpu = common::gpu();
     let stream = StreamId::new(0, 0);
-    for shape in [&[][..], &[5][..]] {
-        assert!(orthogonal_cpu(shape, 1.0, stream).is_err(), "{shape:?}");
-        assert!(gpu_orthogonal_err(shape, 1.0), "{shape:?}");
+    for shape in [&[][..], &[5][..], &[u64::MAX, 2][..]] {
+        assert_eq!(
+            invalid_parameter_name(orthogonal_cpu(shape, 1.0, stream)),
+            "shape",
+            "{shape:?}"
+        );
+        assert_eq!(
+            invalid_parameter_name(gpu_orthogonal_result(shape, 1.0)),
+            "shape",
+            "{shape:?}"
+        );
     }
     for gain in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-        assert!(orthogonal_cpu(&[4, 4], gain, stream).is_err());
-        assert!(gpu_orthogonal_err(&[4, 4], gain));
+        assert_eq!(
+            invalid_parameter_name(orthogonal_cpu(&[4, 4], gain, stream)),
+            "gain"
+        );
+        assert_eq!(
+            invalid_parameter_name(gpu_orthogonal_result(&[4, 4], gain)),
+            "gain"
+        );
     }
-    assert!(orthogonal_cpu(&[u64::MAX, 2], 1.0, stream).is_err());
-    assert!(gpu_orthogonal_err(&[u64::MAX, 2], 1.0));
-    assert!(
-        gpu_orthogonal_err(&[1 << 20, 1 << 20], 1.0),
-        "past one binding"
-    );
+    // 4 TiB: past the adapter's largest buffer, which wgpu refuses (caught, not a panic).
+    match gpu_orthogonal_result(&[1 << 20, 1 << 20], 1.0) {
+        Err(Error::Gpu { during, reason }) => {
+            assert_eq!(during, "orthogonal");
+            assert!(reason.contains("maximum buffer size"), "{reason}");
+        }
+        other => panic!("a 2^20 × 2^20 matrix gave {other:?}"),
+    }
+    // The same 4 TiB on the CPU: the allocator's refusal is an error naming the shape, not an
+    // abort of the process.
+    match orthogonal_cpu(&[1 << 20, 1 << 20], 1.0, stream) {
+        Err(Error::InvalidParameter { name, allowed, .. }) => {
+            assert_eq!(name, "shape");
+            assert!(allowed.contains("host memory"), "{allowed}");
+        }
+        other => panic!(
+            "a 2^20 × 2^20 matrix on the CPU gave {:?}",
+            other.map(|v| v.len())
+        ),
+    }
     for shape in [&[0, 5][..], &[5, 0][..], &[3, 0, 2][..]] {
         assert!(orthogonal_cpu(shape, 1.0, stream).unwrap().is_empty());
         assert!(
@@ -237,6 +267,12 @@ fn invalid_requests_are_errors_and_empty_tensors_are_empty() {
     }
 
     let buffer = common::poisoned_buffer(gpu, 4 * 16);
+    let no_storage = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size: 64,
+        usage: wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
     let mut encoder = gpu.device().create_command_encoder(&Default::default());
     let mut record = |buffer: &wgpu::Buffer, byte_offset: u64, shape: &[u64]| {
         kernels().record(
@@ -252,26 +288,33 @@ fn invalid_requests_are_errors_and_empty_tensors_are_empty() {
             stream,
         )
     };
-    assert!(record(&buffer, 2, &[2, 2]).is_err(), "unaligned offset");
-    assert!(record(&buffer, 0, &[4, 5]).is_err(), "past the buffer");
-    assert!(
-        record(&buffer, 8, &[4, 4]).is_err(),
+    assert_eq!(
+        invalid_parameter_name(record(&buffer, 2, &[2, 2])),
+        "byte_offset"
+    );
+    assert_eq!(
+        invalid_parameter_name(record(&buffer, 0, &[4, 5])),
+        "shape",
+        "past the buffer"
+    );
+    assert_eq!(
+        invalid_parameter_name(record(&buffer, 8, &[4, 4])),
+        "shape",
         "past the buffer at an offset"
     );
-    let no_storage = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-        label: None,
-        size: 64,
-        usage: wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    assert!(record(&no_storage, 0, &[4, 4]).is_err(), "no STORAGE usage");
-    assert!(record(&buffer, 0, &[4, 0]).is_ok(), "empty records nothing");
+    assert_eq!(
+        invalid_parameter_name(record(&no_storage, 0, &[4, 4])),
+        "buffer usage"
+    );
+    record(&buffer, 0, &[4, 0]).unwrap();
+    // Neither the refused requests nor the empty one recorded anything.
+    gpu.queue().submit([encoder.finish()]);
+    let words: Vec<u32> = gpu.read_buffer(&buffer, 0, 4 * 16).unwrap();
+    assert!(words.iter().all(|&w| w == common::POISON), "{words:x?}");
 }
 
-fn gpu_orthogonal_err(shape: &[u64], gain: f32) -> bool {
-    kernels()
-        .orthogonal(common::gpu(), shape, gain, StreamId::new(0, 0))
-        .is_err()
+fn gpu_orthogonal_result(shape: &[u64], gain: f32) -> nninit::Result<Vec<f32>> {
+    kernels().orthogonal(common::gpu(), shape, gain, StreamId::new(0, 0))
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 use nninit::backend::draw::{Backend, draw_f32};
 use nninit::scheme::fans::Layout;
 use nninit::scheme::{Draw, FanRule, Init, Plan};
-use nninit::{Sampler, StreamId};
+use nninit::{Error, Sampler, StreamId};
 use serde_json::Value;
 
 fn plan(spec: &str, shape: &[u64]) -> Plan {
@@ -175,31 +175,63 @@ fn explain_names_every_scheme_primitive() {
 }
 
 #[test]
-fn invalid_schemes_and_shapes_are_errors() {
+fn invalid_schemes_and_shapes_are_errors_naming_the_parameter() {
     let torch = FanRule::torch();
-    for (spec, shape) in [
-        ("kaiming_uniform", vec![5]),
-        ("xavier_normal", vec![]),
-        ("kaiming_normal(mode=fan_avg)", vec![3, 4]),
-        ("kaiming_normal(nonlinearity=swish)", vec![3, 4]),
-        ("kaiming_normal(a=nan)", vec![0, 4]),
-        ("xavier_uniform", vec![0]),
-        ("eye", vec![3, 4, 5]),
-        ("dirac", vec![3, 4]),
-        ("dirac(groups=2)", vec![3, 4, 5]),
-        ("dirac(groups=0)", vec![4, 4, 5]),
-        ("sparse(sparsity=1)", vec![3, 4]),
-        ("sparse(sparsity=-0.1)", vec![3, 4]),
-        ("sparse(sparsity=0.5)", vec![3, 4, 5]),
-        ("orthogonal", vec![5]),
-        ("trunc_normal(a=1,b=-1)", vec![5]),
-        ("variance_scaling(scale=0)", vec![3, 4]),
-        ("variance_scaling(distribution=cauchy)", vec![3, 4]),
-        ("xavier_uniform(gain=inf)", vec![3, 4]),
-        ("he_normal(scale=2)", vec![3, 4]),
+    // (spec, shape, the parameter the error names, its value as shown)
+    for (spec, shape, name, value) in [
+        ("kaiming_uniform", vec![5], "shape", "[5]"),
+        ("xavier_normal", vec![], "shape", "[]"),
+        (
+            "kaiming_normal(mode=fan_avg)",
+            vec![3, 4],
+            "mode",
+            "fan_avg",
+        ),
+        (
+            "kaiming_normal(nonlinearity=swish)",
+            vec![3, 4],
+            "nonlinearity",
+            "swish",
+        ),
+        ("kaiming_normal(a=nan)", vec![0, 4], "negative_slope", "NaN"),
+        // A zero-element tensor is checked as if its zeros were ones, but shown as given.
+        ("xavier_uniform", vec![0], "shape", "[0]"),
+        ("eye", vec![3, 4, 5], "shape", "[3, 4, 5]"),
+        ("dirac", vec![3, 4], "shape", "[3, 4]"),
+        ("dirac(groups=2)", vec![3, 4, 5], "groups", "2"),
+        ("dirac(groups=0)", vec![4, 4, 5], "groups", "0"),
+        ("sparse(sparsity=1)", vec![3, 4], "sparsity", "1"),
+        ("sparse(sparsity=-0.1)", vec![3, 4], "sparsity", "-0.1"),
+        ("sparse(sparsity=0.5)", vec![3, 4, 5], "shape", "[3, 4, 5]"),
+        ("orthogonal", vec![5], "shape", "[5]"),
+        ("trunc_normal(a=1,b=-1)", vec![5], "b", "-1"),
+        ("variance_scaling(scale=0)", vec![3, 4], "scale", "0"),
+        (
+            "variance_scaling(distribution=cauchy)",
+            vec![3, 4],
+            "distribution",
+            "cauchy",
+        ),
+        ("xavier_uniform(gain=inf)", vec![3, 4], "gain", "inf"),
+        (
+            "he_normal(scale=2)",
+            vec![3, 4],
+            "he_normal(scale=…)",
+            "scale",
+        ),
     ] {
-        let result = Init::parse(spec).and_then(|init| init.plan(&shape, &torch));
-        assert!(result.is_err(), "{spec} on {shape:?} was accepted");
+        match Init::parse(spec).and_then(|init| init.plan(&shape, &torch)) {
+            Err(Error::InvalidParameter {
+                name: got_name,
+                value: got_value,
+                ..
+            }) => assert_eq!(
+                (got_name.as_str(), got_value.as_str()),
+                (name, value),
+                "{spec} on {shape:?}"
+            ),
+            other => panic!("{spec} on {shape:?}: {other:?}"),
+        }
     }
 }
 

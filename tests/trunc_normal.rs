@@ -9,6 +9,8 @@ use nninit::StreamId;
 use nninit::contract::math::{normal_cdf, normal_pdf, normal_sf};
 use nninit::{Dtype, Sampler};
 
+use common::invalid_parameter_name;
+
 const N: u64 = 1 << 20;
 
 /// Two-sided α = 1e-6 for a standard normal statistic.
@@ -102,7 +104,10 @@ fn gpu_equals_cpu_within_the_documented_bound_and_stays_in_bounds() {
 
         for dtype in [Dtype::F16, Dtype::Bf16] {
             if dtype.inner_bounds(low, high).is_none() {
-                assert!(gpu.fill_bits(&sampler, id, 0..4, dtype).is_err());
+                assert_eq!(
+                    invalid_parameter_name(gpu.fill_bits(&sampler, id, 0..4, dtype)),
+                    "a, b"
+                );
                 continue;
             }
             let g = gpu.fill_bits(&sampler, id, 0..N, dtype).unwrap();
@@ -392,30 +397,54 @@ fn the_ks_helper_rejects_a_wrong_distribution() {
 }
 
 #[test]
-fn invalid_truncated_normals_are_errors() {
+fn invalid_truncated_normals_are_errors_naming_the_parameter() {
     let gpu = common::gpu();
     let id = StreamId::new(0, 0);
-    for sampler in [
-        trunc(0.0, 0.0, -1.0, 1.0),
-        trunc(0.0, -1.0, -1.0, 1.0),
-        trunc(0.0, 1.0, 1.0, 1.0),
-        trunc(0.0, 1.0, 2.0, -2.0),
-        trunc(f32::NAN, 1.0, -1.0, 1.0),
-        trunc(0.0, 1.0, f32::NEG_INFINITY, 1.0),
-        trunc(0.0, 1.0, 12.0, 13.0), // mass 1.8e-33 < 2^-100
-        trunc(0.0, 1.0, -40.0, -39.0),
+    for (sampler, parameter) in [
+        (trunc(0.0, 0.0, -1.0, 1.0), "std"),
+        (trunc(0.0, -1.0, -1.0, 1.0), "std"),
+        (trunc(0.0, 1.0, 1.0, 1.0), "b"),
+        (trunc(0.0, 1.0, 2.0, -2.0), "b"),
+        (trunc(f32::NAN, 1.0, -1.0, 1.0), "mean"),
+        (trunc(0.0, 1.0, f32::NEG_INFINITY, 1.0), "a"),
+        (trunc(0.0, 1.0, 12.0, 13.0), "a, b"), // mass 1.8e-33 < 2^-100
+        (trunc(0.0, 1.0, -40.0, -39.0), "a, b"),
     ] {
-        assert!(sampler.validate().is_err(), "{sampler:?}");
-        assert!(gpu.fill(&sampler, id, 0..4).is_err(), "{sampler:?}");
+        assert_eq!(
+            invalid_parameter_name(sampler.validate()),
+            parameter,
+            "{sampler:?}"
+        );
+        assert_eq!(
+            invalid_parameter_name(gpu.fill(&sampler, id, 0..4)),
+            parameter,
+            "{sampler:?}"
+        );
         let mut out = [0.0f32; 4];
-        assert!(nninit::backend::cpu::fill(&sampler, id, 0, &mut out).is_err());
+        assert_eq!(
+            invalid_parameter_name(nninit::backend::cpu::fill(&sampler, id, 0, &mut out)),
+            parameter,
+            "{sampler:?}"
+        );
     }
     // Valid in f32, but no bf16 value lies in [1.0001, 1.0002].
     let narrow = trunc(1.0, 1.0, 1.0001, 1.0002);
-    assert!(narrow.validate().is_ok());
-    assert!(gpu.fill_bits(&narrow, id, 0..4, Dtype::Bf16).is_err());
+    narrow.validate().unwrap();
+    assert_eq!(
+        invalid_parameter_name(gpu.fill_bits(&narrow, id, 0..4, Dtype::Bf16)),
+        "a, b"
+    );
     let mut bits = [0u16; 4];
-    assert!(nninit::backend::cpu::fill_bits(&narrow, id, 0, Dtype::Bf16, &mut bits).is_err());
+    assert_eq!(
+        invalid_parameter_name(nninit::backend::cpu::fill_bits(
+            &narrow,
+            id,
+            0,
+            Dtype::Bf16,
+            &mut bits
+        )),
+        "a, b"
+    );
     // [11σ, 12σ] holds 1.9e-28 of the mass: still valid, and stays in bounds.
     let far = trunc(0.0, 1.0, 11.0, 12.0);
     let values = gpu.fill(&far, id, 0..4096).unwrap();

@@ -223,15 +223,25 @@ fn refuses_files_it_cannot_verify() {
     let view =
         safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
     std::fs::write(&path, safetensors::serialize([("x", view)], None).unwrap()).unwrap();
-    assert!(verify_file(&path, &VerifyOptions::default()).is_err());
+    let refusal = |path: &std::path::Path| match verify_file(path, &VerifyOptions::default()) {
+        Err(nninit::Error::Parse { what, reason, .. }) => {
+            assert_eq!(what, "safetensors file");
+            reason
+        }
+        other => panic!("{}: {other:?}", path.display()),
+    };
+    let reason = refusal(&path);
+    assert!(reason.contains("no nninit metadata"), "{reason}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nninit"))
         .arg("verify")
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no nninit metadata"), "{stderr}");
     std::fs::write(&path, b"not a safetensors file").unwrap();
-    assert!(verify_file(&path, &VerifyOptions::default()).is_err());
+    refusal(&path);
     std::fs::remove_file(&path).unwrap();
 }
 

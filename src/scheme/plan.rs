@@ -87,7 +87,13 @@ impl Init {
     pub fn plan(&self, shape: &[u64], rule: &FanRule) -> Result<Plan> {
         if shape.contains(&0) {
             let stand_in: Vec<u64> = shape.iter().map(|&d| d.max(1)).collect();
-            self.plan(&stand_in, rule)?;
+            // An error about the shape shows the caller's, not the stand-in.
+            self.plan(&stand_in, rule).map_err(|error| match error {
+                Error::InvalidParameter { name, allowed, .. } if name == "shape" => {
+                    Error::invalid(name, format!("{shape:?}"), allowed)
+                }
+                other => other,
+            })?;
             return Ok(Plan {
                 fans: None,
                 gain: None,

@@ -1,5 +1,6 @@
 //! Shared by the integration tests: one GPU context per test binary, devices with other limits,
-//! poisoned buffers, KAT parsing, statistics, and (with the `cli` feature) running the binary.
+//! poisoned buffers, the parameter an error names, KAT parsing, statistics, and (with the `cli`
+//! feature) running the binary.
 #![allow(dead_code)]
 
 use std::ops::Range;
@@ -10,13 +11,17 @@ use nninit::{Destination, Dtype, GpuContext, Sampler, StreamId};
 #[cfg(feature = "cli")]
 pub mod cli;
 
+/// What a GPU test says when there is no adapter: what to install.
+pub const NO_ADAPTER: &str = "GPU tests need a wgpu adapter (on a machine without a GPU, Mesa's \
+     lavapipe: apt-get install mesa-vulkan-drivers, or run scripts/test.sh, which installs it)";
+
 /// The test binary's GPU context. Without an adapter this fails the test with the message naming
 /// what to install; GPU tests never pass silently.
 pub fn gpu() -> &'static GpuContext {
     static GPU: OnceLock<GpuContext> = OnceLock::new();
     GPU.get_or_init(|| match GpuContext::new() {
         Ok(gpu) => gpu,
-        Err(error) => panic!("GPU tests need a wgpu adapter: {error}"),
+        Err(error) => panic!("{NO_ADAPTER}: {error}"),
     })
 }
 
@@ -26,7 +31,7 @@ pub fn gpu_with(limits: impl FnOnce(wgpu::Limits) -> wgpu::Limits) -> GpuContext
     pollster::block_on(async {
         let adapter = nninit::backend::gpu::request_adapter()
             .await
-            .unwrap_or_else(|e| panic!("GPU tests need a wgpu adapter: {e}"));
+            .unwrap_or_else(|e| panic!("{NO_ADAPTER}: {e}"));
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 required_limits: limits(adapter.limits()),
@@ -105,6 +110,14 @@ pub fn submit_fill(
     Ok(())
 }
 
+/// The parameter an [`nninit::Error::InvalidParameter`] names; any other outcome fails the test.
+pub fn invalid_parameter_name<T: std::fmt::Debug>(result: nninit::Result<T>) -> String {
+    match result {
+        Err(nninit::Error::InvalidParameter { name, .. }) => name,
+        other => panic!("expected Error::InvalidParameter, got {other:?}"),
+    }
+}
+
 /// One known-answer vector: rounds, counter, key, expected output.
 pub struct Kat {
     pub rounds: u32,
@@ -162,5 +175,6 @@ pub fn ks_test(values: &[f32], cdf: impl Fn(f64) -> f64) -> (f64, f64) {
     (d, p)
 }
 
-/// Per-test significance level used throughout (DESIGN.md: fixed seeds make a fluke permanent).
+/// Per-test significance level used throughout (docs/statistics.md: fixed seeds make a fluke
+/// permanent).
 pub const ALPHA: f64 = 1e-6;

@@ -4,7 +4,7 @@
 use nalgebra::DMatrix;
 
 use crate::contract::stream::StreamId;
-use crate::error::{Result, host_len};
+use crate::error::{Result, host_len, host_vec};
 use crate::sample::orthogonal::{OrthogonalLayout, SOURCE, check_gain};
 
 /// `orthogonal(gain)` of `shape` drawn from `stream`, computed on the CPU in f64 (nalgebra's
@@ -26,7 +26,7 @@ pub fn orthogonal_cpu(shape: &[u64], gain: f32, stream: StreamId) -> Result<Vec<
         layout.len(),
         size_of::<f64>(),
     )?;
-    let mut a = vec![0.0f32; len];
+    let mut a = host_vec("shape", format!("{shape:?}"), len, 0.0f32)?;
     if layout.is_empty() {
         return Ok(a);
     }
@@ -34,15 +34,18 @@ pub fn orthogonal_cpu(shape: &[u64], gain: f32, stream: StreamId) -> Result<Vec<
     let (rows, cols) = (layout.rows as usize, layout.cols as usize);
     let (m, n) = (layout.m() as usize, layout.n() as usize);
     let transposed = layout.transposed();
-    // M (m × n): A itself, or Aᵀ when A is wide.
-    let matrix = DMatrix::<f64>::from_fn(m, n, |i, c| {
+    // M (m × n): A itself, or Aᵀ when A is wide; column-major, allocated without aborting.
+    let mut data = host_vec("shape", format!("{shape:?}"), m * n, 0.0f64)?;
+    for (k, x) in data.iter_mut().enumerate() {
+        let (i, c) = (k % m, k / m);
         let index = if transposed {
             c * cols + i
         } else {
             i * cols + c
         };
-        f64::from(a[index])
-    });
+        *x = f64::from(a[index]);
+    }
+    let matrix = DMatrix::<f64>::from_vec(m, n, data);
     let qr = matrix.qr();
     let r = qr.r();
     let mut q = qr.q();

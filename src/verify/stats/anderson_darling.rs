@@ -96,7 +96,7 @@ const AD_FLOOR: f64 = 1e-300;
 /// at 1e-300 so that a value on or outside the support's edge (a uniform value equal to its
 /// bound, which the samplers can produce) adds at most 691·(2n − 1)/n instead of making A²
 /// infinite. P-value from the limiting distribution, [`anderson_darling_survival`] — not the
-/// estimated-parameter p-value of statrs and most libraries (DESIGN.md, "Known traps").
+/// estimated-parameter p-value of statrs and most libraries (docs/statistics.md).
 pub fn anderson_darling(values: &[f64], reference: &Reference, alpha: f64) -> Result<TestResult> {
     check_one_sample(values, reference, alpha)?;
     let sorted = sorted_copy(values);
@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn anderson_darling_known_parameter_critical_values() {
-        // DESIGN.md: 2.492 (5%) and 3.857 (1%), the classical table (Stephens 1974, case 0).
+        // docs/statistics.md: 2.492 (5%) and 3.857 (1%), the classical table (Stephens 1974,
+        // case 0).
         let p5 = anderson_darling_survival(2.492);
         assert!((p5 - 0.05).abs() < 1e-4, "P(A² > 2.492) = {p5}");
         // 3.857 is the rounded classical value; the limit puts 1.024% above it (a Monte Carlo of

@@ -4,7 +4,7 @@
 //! nothing estimated from the data) and returns a [`TestResult`]: the statistic, its p-value and
 //! whether the p-value exceeds the significance level α. The default α is [`DEFAULT_ALPHA`] = 1e-6:
 //! with fixed seeds a statistical test is deterministic, so a fluke would be a permanent failure
-//! (DESIGN.md, "Known traps"); test many seeds and check the p-values with a second-level test
+//! (docs/statistics.md); test many seeds and check the p-values with a second-level test
 //! ([`p_value_uniformity`]) instead of raising α.
 //!
 //! | test | statistic | p-value |

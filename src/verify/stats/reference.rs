@@ -406,7 +406,7 @@ mod tests {
 
     #[test]
     fn normal_and_uniform_moments_give_the_known_parameter_standard_errors() {
-        // DESIGN.md: for N(0, 1) the SEs are 1/√n, √(2/n), √(15/n), √(96/n).
+        // docs/statistics.md: for N(0, 1) the SEs are 1/√n, √(2/n), √(15/n), √(96/n).
         let mu = Reference::Normal {
             mean: 0.0,
             std: 1.0,

@@ -27,6 +27,9 @@ pub struct BenchReport {
     pub isas: Vec<CpuIsa>,
     /// Threads of the "all threads" CPU measurements.
     pub threads: usize,
+    /// The machine's load averages (1, 5, 15 minutes) just before the run (Linux): other work
+    /// that shared the cores.
+    pub load: Option<String>,
     /// UTC date of the run, `YYYY-MM-DD`.
     pub date: String,
     /// Whether this was a `--quick` run.
@@ -188,6 +191,7 @@ impl BenchReport {
             "isa": self.isa.label(),
             "isas": self.isas.iter().map(|i| i.label()).collect::<Vec<_>>(),
             "threads": self.threads,
+            "load": self.load,
             "date": self.date,
             "quick": self.quick,
         }))
@@ -199,7 +203,7 @@ impl BenchReport {
     pub fn table(&self) -> String {
         let isas: Vec<_> = self.isas.iter().map(|i| i.label()).collect();
         let mut out = format!(
-            "adapter: {}; SHADER_INT64: {}\nCPU: {}; instruction sets: {} (default {}); threads: {}\n{}; {} runs each\n\n",
+            "adapter: {}; SHADER_INT64: {}\nCPU: {}; instruction sets: {} (default {}); threads: {}\n{}; {} runs each; load average before the run: {}\n\n",
             self.adapter,
             if self.shader_int64 { "on" } else { "off" },
             self.cpu,
@@ -207,7 +211,8 @@ impl BenchReport {
             self.isa.label(),
             self.threads,
             self.date,
-            RUNS
+            RUNS,
+            self.load.as_deref().unwrap_or("unknown")
         );
         out.push_str("| name | device | ISA | dist | dtype | elements | M elem/s | GB/s | median ms | min–max ms | CPU ms |\n");
         out.push_str("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|\n");

@@ -43,6 +43,9 @@ pub fn run(quick: bool, cpu_only: bool) -> Result<BenchReport> {
 }
 
 fn run_on(gpu: Option<&GpuContext>, quick: bool) -> Result<BenchReport> {
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     let sizes: Vec<(&str, u64)> = if quick {
         vec![("1M", M), ("16M", 16 * M)]
     } else {
@@ -78,6 +81,7 @@ fn run_on(gpu: Option<&GpuContext>, quick: bool) -> Result<BenchReport> {
         isa: CpuIsa::current()?,
         isas: CpuIsa::supported(),
         threads: rayon::current_num_threads(),
+        load,
         date: utc_date(),
         quick,
     })
