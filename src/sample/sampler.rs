@@ -400,13 +400,13 @@ pub(crate) const BATCH: usize = 32;
 
 impl Prepared {
     /// The elements of `BATCH` consecutive blocks, given their words in structure-of-arrays form
-    /// (`words[k][l]` is word `k` of block `l`), in the same form: `z[k][l]` is element `k` of
-    /// block `l` (element `4l + k` of the batch). Bit-identical to [`Prepared::block_values`]
+    /// (`words[k][l]` is word `k` of block `l`), into `z` in the same form: `z[k][l]` is element
+    /// `k` of block `l` (element `4l + k` of the batch). Bit-identical to [`Prepared::block_values`]
     /// block by block (the same operations on each lane; Rust never fuses or reassociates them),
     /// arranged so that each step is one loop over the lanes that LLVM vectorizes. The caller
     /// interleaves the rows into element order with the instructions it has.
     #[inline(always)]
-    pub(crate) fn batch_values(&self, words: &[[u32; BATCH]; 4]) -> [[f32; BATCH]; 4] {
+    pub(crate) fn batch_values(&self, words: &[[u32; BATCH]; 4], z: &mut [[f32; BATCH]; 4]) {
         let [p0, p1, p2, p3] = self.p;
         // `clamp` as `f32::clamp` computes it (a zero keeps its sign; `p2 ≤ p3`), as two
         // independent compare-and-selects, which LLVM keeps in vectors.
@@ -414,7 +414,6 @@ impl Prepared {
             let x = if x < p2 { p2 } else { x };
             if x > p3 { p3 } else { x }
         };
-        let mut z = [[0f32; BATCH]; 4];
         match self.dist {
             KernelDist::Uniform => {
                 for k in 0..4 {
@@ -442,14 +441,13 @@ impl Prepared {
                 // among the pieces can go (the margin 3.9 covers rounding in `ln_unit`).
                 let central = probit_w(self.q[0]) < 3.9 && probit_w(self.q[1]) < 3.9;
                 if central {
-                    self.trunc_rows(words, &mut z, probit_central);
+                    self.trunc_rows(words, z, probit_central);
                 } else {
-                    self.trunc_rows(words, &mut z, probit);
+                    self.trunc_rows(words, z, probit);
                 }
             }
-            KernelDist::Constant | KernelDist::Words | KernelDist::Index => z = [[p0; BATCH]; 4],
+            KernelDist::Constant | KernelDist::Words | KernelDist::Index => *z = [[p0; BATCH]; 4],
         }
-        z
     }
 }
 

@@ -32,12 +32,35 @@ const CHUNK_ELEMENTS: usize = 1 << 16;
 /// Elements per batch.
 const BATCH_ELEMENTS: usize = 4 * BATCH;
 
+/// A batch's words and values in structure-of-arrays form: made once per chunk and written in
+/// place batch after batch (arrays returned by value were copied once more, and zeroed, every
+/// batch: 10% of a uniform fill).
+struct Lanes {
+    words: [[u32; BATCH]; 4],
+    values: [[f32; BATCH]; 4],
+}
+
+impl Lanes {
+    fn new() -> Self {
+        Self {
+            words: [[0; BATCH]; 4],
+            values: [[0.0; BATCH]; 4],
+        }
+    }
+}
+
 /// Computes the elements of `BATCH` consecutive blocks at once.
 trait BatchKernel: Sync {
     /// One output element.
     type Out: Copy + Send + Default;
-    /// Elements `4·first_block ..` `4·(first_block + BATCH)` into `out`, in order.
-    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [Self::Out; BATCH_ELEMENTS]);
+    /// Elements `4·first_block ..` `4·(first_block + BATCH)` into `out`, in order, with `lanes`
+    /// as scratch.
+    fn batch<W: PhiloxBatch>(
+        &self,
+        first_block: u64,
+        out: &mut [Self::Out; BATCH_ELEMENTS],
+        lanes: &mut Lanes,
+    );
     /// Whether the AVX-512 build of the transforms is faster than the AVX2 one (the Philox is
     /// AVX-512 either way where the CPU has it). Measured on an AMD EPYC (Zen 4, 16M f32, one
     /// thread): 2026-11-29 truncated normal 165 vs 121 M/s, normal 481 vs 485, uniform 446 vs
@@ -48,11 +71,11 @@ trait BatchKernel: Sync {
     }
 }
 
-/// The words of blocks `first_block .. first_block + BATCH` of a stream, `words[k][l]` being word
-/// `k` of block `first_block + l`: Philox4x32-10 of `BATCH` blocks, by one instruction set.
-/// Also the reverse step, rows of 32-bit lanes back into element order.
+/// The words of blocks `first_block .. first_block + BATCH` of a stream into `words`,
+/// `words[k][l]` being word `k` of block `first_block + l`: Philox4x32-10 of `BATCH` blocks, by
+/// one instruction set. Also the reverse step, rows of 32-bit lanes back into element order.
 trait PhiloxBatch {
-    fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4];
+    fn blocks(stream: StreamId, first_block: u64, words: &mut [[u32; BATCH]; 4]);
 
     /// `out[4l + k] = rows[k][l]`.
     #[inline(always)]
@@ -71,7 +94,7 @@ struct PortablePhilox;
 impl PhiloxBatch for PortablePhilox {
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // one index over four structure-of-arrays rows
-    fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
+    fn blocks(stream: StreamId, first_block: u64, words: &mut [[u32; BATCH]; 4]) {
         let mut ctr = [[0u32; BATCH]; 4];
         for l in 0..BATCH {
             let block = first_block.wrapping_add(l as u64);
@@ -80,7 +103,7 @@ impl PhiloxBatch for PortablePhilox {
             ctr[2][l] = stream.stream as u32;
             ctr[3][l] = (stream.stream >> 32) as u32;
         }
-        philox4x32_10_lanes(ctr, key(stream.seed))
+        *words = philox4x32_10_lanes(ctr, key(stream.seed));
     }
 }
 
@@ -91,9 +114,11 @@ struct Avx2Philox;
 #[cfg(target_arch = "x86_64")]
 impl PhiloxBatch for Avx2Philox {
     #[inline(always)]
-    fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
+    fn blocks(stream: StreamId, first_block: u64, words: &mut [[u32; BATCH]; 4]) {
         // SAFETY: `fill_chunk` uses this type only for `CpuIsa::Avx2`, which the CPU has.
-        unsafe { philox_x86::philox_batch_avx2(first_block, stream.stream, key(stream.seed)) }
+        unsafe {
+            philox_x86::philox_batch_avx2(first_block, stream.stream, key(stream.seed), words)
+        }
     }
 
     #[inline(always)]
@@ -115,10 +140,12 @@ struct Avx512Philox;
 #[cfg(target_arch = "x86_64")]
 impl PhiloxBatch for Avx512Philox {
     #[inline(always)]
-    fn blocks(stream: StreamId, first_block: u64) -> [[u32; BATCH]; 4] {
+    fn blocks(stream: StreamId, first_block: u64, words: &mut [[u32; BATCH]; 4]) {
         // SAFETY: `fill_chunk` uses this type only for `CpuIsa::Avx512`, which the CPU has
         // (AVX-512F, DQ, VL, BW and AVX2).
-        unsafe { philox_x86::philox_batch_avx512(first_block, stream.stream, key(stream.seed)) }
+        unsafe {
+            philox_x86::philox_batch_avx512(first_block, stream.stream, key(stream.seed), words)
+        }
     }
 
     #[inline(always)]
@@ -136,13 +163,18 @@ struct Values {
 impl BatchKernel for Values {
     type Out = f32;
     #[inline(always)]
-    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [f32; BATCH_ELEMENTS]) {
-        let words = if self.prepared.draws_words() {
-            W::blocks(self.stream, first_block)
-        } else {
-            [[0; BATCH]; 4]
-        };
-        W::interleave(&self.prepared.batch_values(&words), out);
+    fn batch<W: PhiloxBatch>(
+        &self,
+        first_block: u64,
+        out: &mut [f32; BATCH_ELEMENTS],
+        lanes: &mut Lanes,
+    ) {
+        // Samplers that draw no words (constant) leave `lanes.words` as it is: unread.
+        if self.prepared.draws_words() {
+            W::blocks(self.stream, first_block, &mut lanes.words);
+        }
+        self.prepared.batch_values(&lanes.words, &mut lanes.values);
+        W::interleave(&lanes.values, out);
     }
     fn prefers_avx512(&self) -> bool {
         self.prepared.is_trunc_normal()
@@ -158,9 +190,14 @@ struct Bits16 {
 impl BatchKernel for Bits16 {
     type Out = u16;
     #[inline(always)]
-    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [u16; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(
+        &self,
+        first_block: u64,
+        out: &mut [u16; BATCH_ELEMENTS],
+        lanes: &mut Lanes,
+    ) {
         let mut values = [0f32; BATCH_ELEMENTS];
-        self.values.batch::<W>(first_block, &mut values);
+        self.values.batch::<W>(first_block, &mut values, lanes);
         // The kernels' bit-exact rounding, tested against the `half` crate on every f32.
         if self.bf16 {
             for (o, v) in out.iter_mut().zip(values) {
@@ -183,9 +220,14 @@ struct Halves<T>(Bits16, fn(u16) -> T);
 impl<T: Copy + Send + Sync + Default> BatchKernel for Halves<T> {
     type Out = T;
     #[inline(always)]
-    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [T; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(
+        &self,
+        first_block: u64,
+        out: &mut [T; BATCH_ELEMENTS],
+        lanes: &mut Lanes,
+    ) {
         let mut bits = [0u16; BATCH_ELEMENTS];
-        self.0.batch::<W>(first_block, &mut bits);
+        self.0.batch::<W>(first_block, &mut bits, lanes);
         for (o, b) in out.iter_mut().zip(bits) {
             *o = (self.1)(b);
         }
@@ -201,9 +243,14 @@ struct BytesF32(Values);
 impl BatchKernel for BytesF32 {
     type Out = [u8; 4];
     #[inline(always)]
-    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [[u8; 4]; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(
+        &self,
+        first_block: u64,
+        out: &mut [[u8; 4]; BATCH_ELEMENTS],
+        lanes: &mut Lanes,
+    ) {
         let mut values = [0f32; BATCH_ELEMENTS];
-        self.0.batch::<W>(first_block, &mut values);
+        self.0.batch::<W>(first_block, &mut values, lanes);
         for (o, v) in out.iter_mut().zip(values) {
             *o = v.to_le_bytes();
         }
@@ -219,9 +266,14 @@ struct Bytes16(Bits16);
 impl BatchKernel for Bytes16 {
     type Out = [u8; 2];
     #[inline(always)]
-    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [[u8; 2]; BATCH_ELEMENTS]) {
+    fn batch<W: PhiloxBatch>(
+        &self,
+        first_block: u64,
+        out: &mut [[u8; 2]; BATCH_ELEMENTS],
+        lanes: &mut Lanes,
+    ) {
         let mut bits = [0u16; BATCH_ELEMENTS];
-        self.0.batch::<W>(first_block, &mut bits);
+        self.0.batch::<W>(first_block, &mut bits, lanes);
         for (o, b) in out.iter_mut().zip(bits) {
             *o = b.to_le_bytes();
         }
@@ -237,8 +289,14 @@ struct Words(StreamId);
 impl BatchKernel for Words {
     type Out = u32;
     #[inline(always)]
-    fn batch<W: PhiloxBatch>(&self, first_block: u64, out: &mut [u32; BATCH_ELEMENTS]) {
-        W::interleave(&W::blocks(self.0, first_block), out);
+    fn batch<W: PhiloxBatch>(
+        &self,
+        first_block: u64,
+        out: &mut [u32; BATCH_ELEMENTS],
+        lanes: &mut Lanes,
+    ) {
+        W::blocks(self.0, first_block, &mut lanes.words);
+        W::interleave(&lanes.words, out);
     }
 }
 
@@ -328,6 +386,7 @@ unsafe fn fill_chunk_avx512<K: BatchKernel, W: PhiloxBatch>(
 /// output are written in place; a batch that straddles the chunk's ends goes through a buffer.
 #[inline(always)]
 fn fill_chunk_generic<K: BatchKernel, W: PhiloxBatch>(kernel: &K, start: u64, out: &mut [K::Out]) {
+    let mut lanes = Lanes::new();
     let mut buffer = [K::Out::default(); BATCH_ELEMENTS];
     let mut pos = 0;
     while pos < out.len() {
@@ -338,9 +397,9 @@ fn fill_chunk_generic<K: BatchKernel, W: PhiloxBatch>(kernel: &K, start: u64, ou
             let whole: &mut [K::Out; BATCH_ELEMENTS] = (&mut out[pos..pos + BATCH_ELEMENTS])
                 .try_into()
                 .expect("a slice of BATCH_ELEMENTS");
-            kernel.batch::<W>(index / 4, whole);
+            kernel.batch::<W>(index / 4, whole, &mut lanes);
         } else {
-            kernel.batch::<W>(index / 4, &mut buffer);
+            kernel.batch::<W>(index / 4, &mut buffer, &mut lanes);
             out[pos..pos + take].copy_from_slice(&buffer[skip..skip + take]);
         }
         pos += take;
@@ -495,8 +554,10 @@ mod tests {
             StreamId::new(0xdead_beef_0123, u64::MAX - 1),
         ] {
             for first in FIRST_BLOCKS {
-                let want = PortablePhilox::blocks(stream, first);
-                assert_eq!(W::blocks(stream, first), want, "{stream:?} block {first}");
+                let (mut want, mut got) = ([[0; BATCH]; 4], [[0; BATCH]; 4]);
+                PortablePhilox::blocks(stream, first, &mut want);
+                W::blocks(stream, first, &mut got);
+                assert_eq!(got, want, "{stream:?} block {first}");
                 let (mut got, mut expected) = ([0u32; BATCH_ELEMENTS], [0u32; BATCH_ELEMENTS]);
                 W::interleave(&want, &mut got);
                 PortablePhilox::interleave(&want, &mut expected);
@@ -523,7 +584,8 @@ mod tests {
             let stream = StreamId::new(seed, hex(4) | hex(5) << 32);
             let want = [8, 9, 10, 11].map(|i| hex(i) as u32);
             for lane in [0, 21] {
-                let words = W::blocks(stream, block.wrapping_sub(lane as u64));
+                let mut words = [[0; BATCH]; 4];
+                W::blocks(stream, block.wrapping_sub(lane as u64), &mut words);
                 assert_eq!(words.map(|w| w[lane]), want, "{line}");
             }
             checked += 1;
