@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::contract::stream::{CONTRACT_VERSION, StreamId};
 use crate::error::{Error, Result};
-use crate::model::atomic_file::{start_writeback, write_atomically};
+use crate::model::atomic_file::{start_writeback, write_atomically_direct};
 use crate::verify::tensor_key;
 
 /// One tensor to write and how it was made.
@@ -91,7 +91,7 @@ pub fn write_streamed(
         path: path.display().to_string(),
         source,
     };
-    write_atomically(path, |file| {
+    write_atomically_direct(path, |file| {
         file.write_all(&(header_bytes.len() as u64).to_le_bytes())
             .map_err(io_error)?;
         file.write_all(&header_bytes).map_err(io_error)?;
@@ -106,8 +106,9 @@ pub fn write_streamed(
                 }
                 file.write_all(piece).map_err(io_error)?;
                 unflushed += piece.len();
-                if unflushed >= WRITEBACK_BYTES {
-                    file.flush().map_err(io_error)?;
+                // Written through the page cache (a file system without direct writes): start
+                // the disk's writeback now rather than all of it at the final fsync.
+                if unflushed >= WRITEBACK_BYTES && !file.is_direct() {
                     start_writeback(file.get_ref());
                     unflushed = 0;
                 }
@@ -125,8 +126,9 @@ pub fn write_streamed(
     })
 }
 
-/// Bytes written between two requests to start writeback: the disk writes the file while the
-/// rest is drawn, instead of all of it at the final `fsync`.
+/// Bytes written between two requests to start writeback, where writes go through the page
+/// cache: the disk writes the file while the rest is drawn, instead of all of it at the final
+/// `fsync`.
 const WRITEBACK_BYTES: usize = 32 << 20;
 
 fn too_many(record: &TensorRecord, expected: u64) -> Error {
