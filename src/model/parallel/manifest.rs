@@ -121,12 +121,18 @@ impl Manifest {
             path: path.display().to_string(),
             source,
         })?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// Parses a manifest's text; `source` names it in errors. A manifest must be exactly what
+    /// [`Manifest::to_json`] writes for the model, mesh and placements it states.
+    pub fn from_json(text: &str, source: &str) -> Result<Manifest> {
         let bad = |reason: &str| Error::Parse {
             what: "rank manifest",
-            input: path.display().to_string(),
+            input: source.to_string(),
             reason: reason.to_string(),
         };
-        let value: Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
         if value["format"] != "nninit-ranks" || value["version"] != 1 {
             return Err(bad("not an nninit-ranks version 1 manifest"));
         }
