@@ -49,6 +49,15 @@ pub enum Error {
         /// What wgpu said.
         reason: String,
     },
+    /// Another run is writing the same output (a file, or a directory that is not a rank
+    /// directory of the same distributed run).
+    #[error("{destination} is being written by another nninit run ({holder})")]
+    Busy {
+        /// The output file or directory.
+        destination: String,
+        /// Who holds it: pid, host and run id.
+        holder: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -335,7 +335,7 @@ fn init_checkpoint(
                 .map(FileTensor::from)
                 .collect();
             let job = InitJob::whole(tensors, seed, dtype);
-            nninit::model::init::run(backend, &job, Path::new(&out), report)?
+            nninit::model::init::write_file(backend, &job, Path::new(&out), false, report)?
         } else if path.exists() {
             let config = if path.is_dir() {
                 path.join(nninit::model::checkpoint::CONFIG)

@@ -8,6 +8,7 @@
 //! - An interrupted process leaves neither if its signal handler calls [`abandon_temp_files`]
 //!   before it exits, as the `nninit` binary's does (SIGINT, SIGTERM, SIGHUP; exit status 130).
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -16,21 +17,77 @@ use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
 use crate::error::{Error, Result};
 
-/// Temporary files being written now, by every thread of the process. A temporary file exists
-/// exactly while its path is in the list: it is created and renamed (or removed) with the lock
-/// held, so the signal handler, which takes the lock and never gives it back, sees them all and
-/// no new one can appear after it.
-static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Files that must not outlive an unfinished write, by every thread of the process: temporary
+/// files being written now, and the files a run ([`crate::model::run::RunGuard`]) has created so
+/// far, until it finishes. A temporary file exists exactly while its path is in the list: it is
+/// created and renamed (or removed) with the lock held, so the signal handler, which takes the
+/// lock and never gives it back, sees them all and no new one can appear after it.
+static UNFINISHED: Mutex<Vec<Unfinished>> = Mutex::new(Vec::new());
+
+/// One entry of [`UNFINISHED`].
+struct Unfinished {
+    path: PathBuf,
+    /// The run that created it (`None`: a temporary file, removed by its own writer).
+    run: Option<u64>,
+}
+
+thread_local! {
+    /// The run whose files this thread writes now: each file renamed into place joins the run's
+    /// entries, under the same lock as the rename.
+    static CURRENT_RUN: Cell<Option<u64>> = const { Cell::new(None) };
+}
 
 /// Distinguishes concurrent writes of one process to the same target.
 static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 
-fn temp_files() -> MutexGuard<'static, Vec<PathBuf>> {
+fn unfinished() -> MutexGuard<'static, Vec<Unfinished>> {
     // A thread that panicked while holding the lock left the list consistent: every step under
     // it is a single push, remove or file operation.
-    TEMP_FILES
+    UNFINISHED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Makes `run` this thread's run (or none), returning the one before.
+pub(crate) fn set_current_run(run: Option<u64>) -> Option<u64> {
+    CURRENT_RUN.replace(run)
+}
+
+/// Adds `path` to `run`'s files (a file, or a directory it created): removed if the run does not
+/// finish (a directory only if empty by then).
+pub(crate) fn track(path: PathBuf, run: u64) {
+    unfinished().push(Unfinished {
+        path,
+        run: Some(run),
+    });
+}
+
+/// Stops tracking `run`'s files and returns them, in the order they were created; with `remove`,
+/// removes them first, newest first, under the lock (so an interrupt sees either all of them or
+/// none).
+pub(crate) fn untrack_run(run: u64, remove: bool) -> Vec<PathBuf> {
+    let mut list = unfinished();
+    let mut paths = Vec::new();
+    list.retain(|entry| {
+        let ours = entry.run == Some(run);
+        if ours {
+            paths.push(entry.path.clone());
+        }
+        !ours
+    });
+    if remove {
+        for path in paths.iter().rev() {
+            remove_file_or_empty_dir(path);
+        }
+    }
+    paths
+}
+
+/// Removes the file at `path`, or the directory if it is one and empty; nothing else.
+fn remove_file_or_empty_dir(path: &Path) {
+    if std::fs::remove_file(path).is_err() {
+        let _ = std::fs::remove_dir(path);
+    }
 }
 
 /// Creates `path` by running `write` on a buffered temporary file in the same directory, then
@@ -74,16 +131,19 @@ fn write_temp_then_rename<T>(
     };
     let temp = temp_path(path);
     let file = {
-        let mut list = temp_files();
+        let mut list = unfinished();
         let file = File::create(&temp).map_err(io_error)?;
-        list.push(temp.clone());
+        list.push(Unfinished {
+            path: temp.clone(),
+            run: None,
+        });
         file
     };
     let result = body(file, &io_error).and_then(|(value, file)| {
         file.sync_all().map_err(io_error)?;
         Ok(value)
     });
-    let mut list = temp_files();
+    let mut list = unfinished();
     let result = result.and_then(|value| {
         std::fs::rename(&temp, path).map_err(io_error)?;
         Ok(value)
@@ -91,7 +151,14 @@ fn write_temp_then_rename<T>(
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    list.retain(|p| p != &temp);
+    list.retain(|entry| entry.path != temp);
+    // A run's file is its own until the run finishes.
+    if let (Ok(_), Some(run)) = (&result, CURRENT_RUN.get()) {
+        list.push(Unfinished {
+            path: path.to_path_buf(),
+            run: Some(run),
+        });
+    }
     result
 }
 
@@ -357,7 +424,7 @@ pub fn check_writable(path: &Path) -> Result<()> {
     }
     let probe = temp_path(path);
     let created = {
-        let _list = temp_files();
+        let _list = unfinished();
         File::create(&probe)
     };
     match created {
@@ -392,15 +459,16 @@ pub fn start_writeback(file: &File) {
     let _ = file;
 }
 
-/// Removes every temporary file [`write_atomically`] is writing at this moment and keeps the
-/// list locked for the rest of the process, so no write can create, rename or forget a temporary
-/// file after it: for a signal handler that exits right after (the `nninit` binary's does).
-/// Targets already renamed into place are complete and stay; targets not yet renamed never appear.
-/// Returns how many files were removed. Every later [`write_atomically`] blocks forever.
+/// Removes every temporary file [`write_atomically`] is writing at this moment, and every file of
+/// a run that has not finished, and keeps the list locked for the rest of the process, so no write
+/// can create, rename or forget a file after it: for a signal handler that exits right after (the
+/// `nninit` binary's does). Files written outside a run and already renamed into place are
+/// complete and stay; targets not yet renamed never appear. Returns how many files were removed.
+/// Every later [`write_atomically`] blocks forever.
 pub fn abandon_temp_files() -> usize {
-    let list = temp_files();
-    for temp in list.iter() {
-        let _ = std::fs::remove_file(temp);
+    let list = unfinished();
+    for entry in list.iter().rev() {
+        remove_file_or_empty_dir(&entry.path);
     }
     let removed = list.len();
     std::mem::forget(list);
@@ -452,7 +520,7 @@ mod tests {
         assert_eq!(n, 5);
         assert_eq!(std::fs::read(&path).unwrap(), b"hello");
         assert_eq!(entries(&dir), ["out.bin"]);
-        assert!(!temp_files().iter().any(|p| p.starts_with(&dir)));
+        assert!(!unfinished().iter().any(|u| u.path.starts_with(&dir)));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -464,13 +532,13 @@ mod tests {
         let result: Result<()> = write_atomically(&path, |w| {
             w.write_all(&[7; 100_000]).unwrap();
             // The temporary file exists and is registered while it is written.
-            assert!(temp_files().iter().any(|p| p.starts_with(&dir)));
+            assert!(unfinished().iter().any(|u| u.path.starts_with(&dir)));
             Err(Error::invalid("test", 1, "fails on purpose"))
         });
         assert!(result.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(entries(&dir), ["out.bin"]);
-        assert!(!temp_files().iter().any(|p| p.starts_with(&dir)));
+        assert!(!unfinished().iter().any(|u| u.path.starts_with(&dir)));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -574,9 +642,9 @@ mod tests {
         let result = write_atomically(path, |_| Ok(()));
         assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
         assert!(
-            !temp_files()
+            !unfinished()
                 .iter()
-                .any(|p| p.starts_with("/nonexistent-nninit-dir"))
+                .any(|u| u.path.starts_with("/nonexistent-nninit-dir"))
         );
     }
 }

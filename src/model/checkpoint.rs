@@ -9,9 +9,10 @@
 //!   puts such a tensor's shard before the one it interrupts);
 //! - `config.json` beside them.
 //!
-//! Every file appears whole or not at all ([`crate::model::atomic_file`]); the index is written
-//! last, and the config before it, so an interrupted run never leaves an index that names a
-//! missing shard. Weights already in the directory are replaced only with `force`; then the old
+//! A run writes the directory whole or not at all ([`write`], [`crate::model::run`]): its shards
+//! are drawn into hidden staging files and renamed into place together at the end, the config
+//! after them and the index last, so no index ever names a missing shard, and a run that fails
+//! leaves nothing. Weights already in the directory are replaced only with `force`; then the old
 //! index goes first, and stale shards of the old layout last.
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use crate::backend::draw::Backend;
 use crate::error::{Error, Result};
 use crate::model::atomic_file::{check_dir_writable, write_text};
 use crate::model::init::{InitJob, InitSummary, OutputFile, run_split};
+use crate::model::run::{Destination, RUN_KEY, RunGuard, RunId};
 use crate::model::safetensors::TensorRecord;
 
 /// The single-file weights name.
@@ -194,6 +196,13 @@ pub struct CheckpointSummary {
 
 /// Writes the tensors of `job` into checkpoint directory `dir` (created if needed) with
 /// `config_json` as its `config.json`: one shard per `max_shard_bytes` at most, the index last.
+///
+/// Whole or absent: the run locks `dir` first ([`RunGuard`]: another run writing it is an
+/// [`Error::Busy`]), draws every shard into a hidden staging file, and only when all are
+/// written renames them into place, then writes the config and the index. A run that fails
+/// before that leaves the directory as it found it (and removes it if it created it); what an
+/// earlier run that was killed left is refused by name, or removed with `force`. Every shard
+/// records the run's id (`nninit.run`).
 pub fn write(
     backend: Backend<'_>,
     job: &InitJob,
@@ -203,62 +212,131 @@ pub fn write(
     force: bool,
     progress: impl FnMut(usize, usize),
 ) -> Result<CheckpointSummary> {
-    let old_weights = checked_weights(dir, force)?;
-    let io_error = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| Error::Io { path, source }
-    };
-    // The shard names and the index's weight_map (key → shard), once the tensors are planned.
-    let mut layout: Option<(Vec<String>, Map<String, Value>)> = None;
-    let split = |records: &[TensorRecord]| -> Result<Vec<OutputFile>> {
-        let sizes = records
-            .iter()
-            .map(TensorRecord::byte_len)
-            .collect::<Result<Vec<_>>>()?;
-        let counts = split_sizes(&sizes, max_shard_bytes);
-        let names = shard_names(counts.len());
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-        // No index may point at shards while they are being replaced.
+    CheckpointClaim::new(dir, force)?.write(backend, job, config_json, max_shard_bytes, progress)
+}
+
+/// [`write`] in two steps, so that a caller learns that it may write `dir` before it opens a
+/// device: the claim, then the write.
+#[derive(Debug)]
+pub struct CheckpointClaim {
+    guard: RunGuard,
+    dir: PathBuf,
+    old_weights: Vec<String>,
+}
+
+impl CheckpointClaim {
+    /// Locks `dir` for a new run (creating it), and refuses weights already there, or what an
+    /// earlier run left, without `force`.
+    pub fn new(dir: &Path, force: bool) -> Result<CheckpointClaim> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::invalid(
+                "out",
+                dir.display(),
+                "a directory (this is a file)",
+            ));
+        }
+        check_dir_writable(dir, WEIGHTS)?;
+        let mut guard = RunGuard::claim(Destination::Dir(dir), RunId::new())?;
+        guard.remove_leftovers(dir, force)?;
+        let old_weights = checked_weights(dir, force)?;
+        Ok(CheckpointClaim {
+            guard,
+            dir: dir.to_path_buf(),
+            old_weights,
+        })
+    }
+
+    /// Draws `job` into the claimed directory and commits it: see [`write`].
+    pub fn write(
+        self,
+        backend: Backend<'_>,
+        job: &InitJob,
+        config_json: &str,
+        max_shard_bytes: u64,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<CheckpointSummary> {
+        let CheckpointClaim {
+            guard,
+            dir,
+            old_weights,
+        } = self;
+        let dir = dir.as_path();
+        let run = guard.run().to_string();
+        let mut job = job.clone();
+        job.metadata.push((RUN_KEY.to_string(), run.clone()));
+        let io_error = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| Error::Io { path, source }
+        };
+        // Where each shard is drawn before the run commits it.
+        let staged = |name: &str| dir.join(format!(".nninit-staged-{run}-{name}"));
+        // The shard names and the index's weight_map (key → shard), once the tensors are planned.
+        let mut layout: Option<(Vec<String>, Map<String, Value>)> = None;
+        let split = |records: &[TensorRecord]| -> Result<Vec<OutputFile>> {
+            let sizes = records
+                .iter()
+                .map(TensorRecord::byte_len)
+                .collect::<Result<Vec<_>>>()?;
+            let counts = split_sizes(&sizes, max_shard_bytes);
+            let names = shard_names(counts.len());
+            let mut weight_map = Map::new();
+            let mut tensors = records.iter();
+            for (name, &count) in names.iter().zip(&counts) {
+                for record in tensors.by_ref().take(count) {
+                    weight_map.insert(record.name.clone(), Value::from(name.as_str()));
+                }
+            }
+            let files = names
+                .iter()
+                .zip(&counts)
+                .map(|(name, &tensors)| OutputFile {
+                    path: staged(name),
+                    tensors,
+                })
+                .collect();
+            layout = Some((names, weight_map));
+            Ok(files)
+        };
+        // An error names the shard, not its staging file.
+        let staging = format!(".nninit-staged-{run}-");
+        let init = run_split(backend, &job, split, progress).map_err(|error| match error {
+            Error::Io { path, source } => Error::Io {
+                path: path.replace(&staging, ""),
+                source,
+            },
+            other => other,
+        })?;
+        let (names, weight_map) = layout.ok_or_else(|| {
+            Error::invalid("output files", "none", "the checkpoint's shard layout")
+        })?;
+        // Commit. No index may point at shards while they are being replaced: the old one goes
+        // first.
         if old_weights.iter().any(|name| name == INDEX) {
             let index = dir.join(INDEX);
             std::fs::remove_file(&index).map_err(io_error(&index))?;
         }
-        let mut weight_map = Map::new();
-        let mut tensors = records.iter();
-        for (name, &count) in names.iter().zip(&counts) {
-            for record in tensors.by_ref().take(count) {
-                weight_map.insert(record.name.clone(), Value::from(name.as_str()));
-            }
+        for name in &names {
+            let (from, to) = (staged(name), dir.join(name));
+            guard.created(&to);
+            std::fs::rename(&from, &to).map_err(io_error(&to))?;
         }
-        let files = names
+        write_text(&dir.join(CONFIG), config_json)?;
+        if names.len() > 1 {
+            write_text(&dir.join(INDEX), &index_json(weight_map, &init))?;
+        }
+        for stale in old_weights
             .iter()
-            .zip(&counts)
-            .map(|(name, &tensors)| OutputFile {
-                path: dir.join(name),
-                tensors,
-            })
-            .collect();
-        layout = Some((names, weight_map));
-        Ok(files)
-    };
-    let init = run_split(backend, job, split, progress)?;
-    let (names, weight_map) = layout
-        .ok_or_else(|| Error::invalid("output files", "none", "the checkpoint's shard layout"))?;
-    write_text(&dir.join(CONFIG), config_json)?;
-    if names.len() > 1 {
-        write_text(&dir.join(INDEX), &index_json(weight_map, &init))?;
+            .filter(|old| !names.contains(old) && *old != INDEX)
+        {
+            let path = dir.join(stale);
+            std::fs::remove_file(&path).map_err(io_error(&path))?;
+        }
+        guard.finish();
+        Ok(CheckpointSummary {
+            init,
+            files: names.iter().map(|name| dir.join(name)).collect(),
+        })
     }
-    for stale in old_weights
-        .iter()
-        .filter(|old| !names.contains(old) && *old != INDEX)
-    {
-        let path = dir.join(stale);
-        std::fs::remove_file(&path).map_err(io_error(&path))?;
-    }
-    Ok(CheckpointSummary {
-        init,
-        files: names.iter().map(|name| dir.join(name)).collect(),
-    })
 }
 
 /// `model.safetensors.index.json` as transformers 5.x writes it (keys sorted, 2-space indent).

@@ -19,6 +19,7 @@ use crate::contract::slice::{Rows, Slice};
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
 use crate::model::json::FileTensor;
+use crate::model::run::{Destination, RUN_KEY, RunGuard, RunId};
 use crate::model::safetensors::{TensorRecord, write_streamed};
 use crate::scheme::fans::Layout;
 use crate::scheme::layers::ParamInit;
@@ -291,6 +292,62 @@ pub struct OutputFile {
     pub path: PathBuf,
     /// How many tensors.
     pub tensors: usize,
+}
+
+/// [`run`] as one run that owns `out` ([`crate::model::run`]): `out` is locked first (another
+/// run writing it is an [`Error::Busy`]), an existing `out` is replaced only with `force`, the
+/// file records the run's id (`nninit.run`), and a run that fails leaves no file.
+pub fn write_file(
+    backend: Backend<'_>,
+    job: &InitJob,
+    out: &Path,
+    force: bool,
+    progress: impl FnMut(usize, usize),
+) -> Result<InitSummary> {
+    FileClaim::new(out, force)?.write(backend, job, progress)
+}
+
+/// [`write_file`] in two steps, so that a caller learns that it may write `out` before it opens
+/// a device: the claim, then the write.
+#[derive(Debug)]
+pub struct FileClaim {
+    guard: RunGuard,
+    out: PathBuf,
+}
+
+impl FileClaim {
+    /// Locks `out` for a new run, and refuses an existing `out` without `force`.
+    pub fn new(out: &Path, force: bool) -> Result<FileClaim> {
+        let mut guard = RunGuard::claim(Destination::File(out), RunId::new())?;
+        let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
+        guard.remove_leftovers(dir.unwrap_or(Path::new(".")), force)?;
+        if out.exists() && !force {
+            return Err(Error::invalid(
+                "out",
+                out.display(),
+                "a new file: it exists; pass --force to replace it",
+            ));
+        }
+        Ok(FileClaim {
+            guard,
+            out: out.to_path_buf(),
+        })
+    }
+
+    /// Runs `job` into the claimed file ([`run`]), with the run's id in its metadata.
+    pub fn write(
+        self,
+        backend: Backend<'_>,
+        job: &InitJob,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<InitSummary> {
+        let mut job = job.clone();
+        job.metadata
+            .push((RUN_KEY.to_string(), self.guard.run().to_string()));
+        let summary = run(backend, &job, &self.out, progress)?;
+        self.guard.finish();
+        Ok(summary)
+    }
 }
 
 /// Runs `job` on `backend` into `out`; `progress(done, total)` is called after each tensor.

@@ -17,5 +17,6 @@ pub mod init;
 pub mod json;
 pub mod parallel;
 pub mod presets;
+pub mod run;
 pub mod safetensors;
 pub mod study;

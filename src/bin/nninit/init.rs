@@ -9,7 +9,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nninit::model::checkpoint;
 use nninit::model::hf::HfModel;
-use nninit::model::init::{InitJob, InitSummary, Part, Shard};
+use nninit::model::init::{FileClaim, InitJob, InitSummary, Part, Shard};
 use nninit::model::json::FileTensor;
 use nninit::{Dtype, Error, Result};
 
@@ -28,7 +28,8 @@ pub struct InitArgs {
     /// With --config: the most bytes per shard, as save_pretrained takes it (500MB, 5GB, 2GiB).
     #[arg(long, requires = "config", conflicts_with_all = ["tp", "dp"])]
     pub max_shard_size: Option<String>,
-    /// With --config, or --tp/--dp: replace weights already in the output directory.
+    /// Replace an existing output file, or the weights already in the output directory (with
+    /// --config or --tp/--dp), and remove what an interrupted run left there.
     #[arg(long)]
     pub force: bool,
     #[arg(long, default_value_t = 0)]
@@ -148,9 +149,11 @@ pub fn run(args: InitArgs) -> Result<()> {
         part: shard.map_or(Part::Whole, Part::Shard),
         metadata: Vec::new(),
     };
+    // Claimed before the device is opened: a second writer fails first, with one line.
+    let claim = FileClaim::new(&out, args.force)?;
     let gpu = args.device.open()?;
     let bar = progress_bar(job.tensors.len());
-    let summary = nninit::model::init::run(backend(&gpu), &job, &out, |done, total| {
+    let summary = claim.write(backend(&gpu), &job, |done, total| {
         advance(&bar, done, total)
     })?;
     finish(bar);
@@ -196,7 +199,8 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}-init", model.model_type)));
-    checkpoint::check_dir(&dir, args.force)?;
+    // Claimed before the device is opened: a second writer fails first, with one line.
+    let claim = checkpoint::CheckpointClaim::new(&dir, args.force)?;
     let config_json = model.config_json(dtype.torch_name());
     let job = InitJob::whole(
         model.tensors.into_iter().map(FileTensor::from).collect(),
@@ -205,13 +209,11 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
     );
     let gpu = args.device.open()?;
     let bar = progress_bar(job.tensors.len());
-    let written = checkpoint::write(
+    let written = claim.write(
         backend(&gpu),
         &job,
         &config_json,
-        &dir,
         max_shard_bytes,
-        args.force,
         |done, total| advance(&bar, done, total),
     )?;
     finish(bar);
