@@ -212,7 +212,13 @@ pub fn write(
     force: bool,
     progress: impl FnMut(usize, usize),
 ) -> Result<CheckpointSummary> {
-    CheckpointClaim::new(dir, force)?.write(backend, job, config_json, max_shard_bytes, progress)
+    CheckpointClaim::new(dir, job.run_id(), force)?.write(
+        backend,
+        job,
+        config_json,
+        max_shard_bytes,
+        progress,
+    )
 }
 
 /// [`write`] in two steps, so that a caller learns that it may write `dir` before it opens a
@@ -225,9 +231,9 @@ pub struct CheckpointClaim {
 }
 
 impl CheckpointClaim {
-    /// Locks `dir` for a new run (creating it), and refuses weights already there, or what an
-    /// earlier run left, without `force`.
-    pub fn new(dir: &Path, force: bool) -> Result<CheckpointClaim> {
+    /// Locks `dir` for run `run` ([`InitJob::run_id`] of the job it will write), creating it, and
+    /// refuses weights already there, or what an earlier run left, without `force`.
+    pub fn new(dir: &Path, run: RunId, force: bool) -> Result<CheckpointClaim> {
         if dir.exists() && !dir.is_dir() {
             return Err(Error::invalid(
                 "out",
@@ -236,7 +242,7 @@ impl CheckpointClaim {
             ));
         }
         check_dir_writable(dir, WEIGHTS)?;
-        let mut guard = RunGuard::claim(Destination::Dir(dir), RunId::new())?;
+        let mut guard = RunGuard::claim(Destination::Dir(dir), run)?;
         guard.remove_leftovers(dir, force)?;
         let old_weights = checked_weights(dir, force)?;
         Ok(CheckpointClaim {
@@ -365,6 +371,47 @@ pub fn files_to_verify(path: &Path) -> Result<Vec<PathBuf>> {
     } else {
         Ok(vec![path.to_path_buf()])
     }
+}
+
+/// Whether `files` come from one run: the same run id (`nninit.run`) and seed (`nninit.seed`)
+/// in every file's metadata. `None` when they do; otherwise which files hold what, one group per
+/// (run, seed), for an error message.
+pub fn mixed_runs(files: &[PathBuf]) -> Result<Option<String>> {
+    let mut groups: Vec<((String, String), Vec<String>)> = Vec::new();
+    for file in files {
+        let header = crate::model::safetensors::Header::read(file)?;
+        let said = |key: &str| {
+            header
+                .metadata
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("none")
+                .to_string()
+        };
+        let key = (said(RUN_KEY), said("nninit.seed"));
+        let name = file
+            .file_name()
+            .map_or(file.display().to_string(), |n| n.to_string_lossy().into());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((key, vec![name])),
+        }
+    }
+    if groups.len() <= 1 {
+        return Ok(None);
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|((run, seed), names)| {
+            let shown = if names.len() > 3 {
+                format!("{} and {} more", names[..3].join(", "), names.len() - 3)
+            } else {
+                names.join(", ")
+            };
+            format!("{shown} (run {run}, seed {seed})")
+        })
+        .collect();
+    Ok(Some(parts.join("; ")))
 }
 
 /// The weights files of checkpoint directory `dir`, checked against its index: with an index,

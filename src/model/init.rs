@@ -87,6 +87,15 @@ pub struct InitJob {
 }
 
 impl InitJob {
+    /// The id of a run of this job ([`RunId`]): its seed, its default dtype and every tensor
+    /// (name, shape, scheme, dtype, layout, tie), whatever part of them it writes.
+    pub fn run_id(&self) -> RunId {
+        RunId::of(&format!(
+            "nninit-run|{}|{:?}|{:?}",
+            self.seed, self.dtype, self.tensors
+        ))
+    }
+
     /// Every tensor of `tensors`, whole.
     pub fn whole(tensors: Vec<FileTensor>, seed: u64, dtype: Dtype) -> InitJob {
         InitJob {
@@ -304,7 +313,7 @@ pub fn write_file(
     force: bool,
     progress: impl FnMut(usize, usize),
 ) -> Result<InitSummary> {
-    FileClaim::new(out, force)?.write(backend, job, progress)
+    FileClaim::new(out, job.run_id(), force)?.write(backend, job, progress)
 }
 
 /// [`write_file`] in two steps, so that a caller learns that it may write `out` before it opens
@@ -316,9 +325,10 @@ pub struct FileClaim {
 }
 
 impl FileClaim {
-    /// Locks `out` for a new run, and refuses an existing `out` without `force`.
-    pub fn new(out: &Path, force: bool) -> Result<FileClaim> {
-        let mut guard = RunGuard::claim(Destination::File(out), RunId::new())?;
+    /// Locks `out` for run `run` ([`InitJob::run_id`] of the job it will write), and refuses an
+    /// existing `out` without `force`.
+    pub fn new(out: &Path, run: RunId, force: bool) -> Result<FileClaim> {
+        let mut guard = RunGuard::claim(Destination::File(out), run)?;
         let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
         guard.remove_leftovers(dir.unwrap_or(Path::new(".")), force)?;
         if out.exists() && !force {

@@ -32,37 +32,19 @@ use crate::model::safetensors::Header;
 /// The metadata key of a file's run id.
 pub const RUN_KEY: &str = "nninit.run";
 
-/// A run's identity, written into every file it makes (`nninit.run`): 16 hex digits.
+/// A run's identity, written into every file it makes (`nninit.run`): 16 hex digits, the
+/// 64-bit FNV-1a hash of everything that decides the run's values ([`crate::model::init::InitJob::run_id`]). Files
+/// with the same id hold the values of one model, seed and dtypes: the ranks of a distributed
+/// run share it without talking to each other, and an unsharded run of the same model has it
+/// too (so `assemble` gives back its bytes); files that differ in it come from runs that would
+/// not agree, which `nninit verify DIR` refuses to call one checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RunId(pub u64);
 
 impl RunId {
-    /// A new id, different for every run: the process, the host, the time and a counter,
-    /// hashed.
-    pub fn new() -> RunId {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        RunId::derived(&format!(
-            "{}/{}/{nanos}/{}",
-            host_name(),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ))
-    }
-
-    /// The id of a run that several processes must agree on without talking to each other
-    /// (the ranks of one launch): the 64-bit FNV-1a hash of `text`, which must name the launch
-    /// and everything that decides the run's values.
-    pub fn derived(text: &str) -> RunId {
-        RunId(stream_of_name(text))
-    }
-}
-
-impl Default for RunId {
-    fn default() -> Self {
-        RunId::new()
+    /// The id of the run that `content` describes: the 64-bit FNV-1a hash of the text.
+    pub fn of(content: &str) -> RunId {
+        RunId(stream_of_name(content))
     }
 }
 

@@ -14,6 +14,7 @@ use nninit::model::parallel::manifest::{
     MANIFEST, Manifest, check_rank_file, rank_file_name, write_manifest,
 };
 use nninit::model::parallel::{Mesh, TpPlan, place, rank_job};
+use nninit::model::run::{Destination, RUN_KEY, RunGuard};
 use nninit::{Error, Result};
 
 use crate::device::backend;
@@ -29,9 +30,6 @@ pub struct Model {
     /// The default output directory's stem.
     pub stem: String,
 }
-
-/// How long rank 0 waits for the other ranks' files before it writes the manifest.
-const WAIT_FOR_RANKS: Duration = Duration::from_secs(600);
 
 /// A distributed run that `args` ask for, and the launch this process is part of (`None`: no
 /// flags and no launcher, so this process writes every rank).
@@ -91,7 +89,10 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
             ));
         }
     };
-    let manifest = place(&model.name, &model.job, &plan, mesh)?;
+    let mut manifest = place(&model.name, &model.job, &plan, mesh)?;
+    // Every rank computes the same id: the ranks of one run share the directory.
+    let run = model.job.run_id();
+    manifest.run = Some(run.to_string());
     let dir = args
         .out
         .clone()
@@ -101,18 +102,30 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
         None => (0..mesh.world_size()).collect(),
     };
     let writes_manifest = ranks.contains(&0);
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::invalid(
+            "out",
+            dir.display(),
+            "a directory (this is a file)",
+        ));
+    }
+    nninit::model::atomic_file::check_dir_writable(&dir, MANIFEST)?;
+    // One rank of a launch locks its own rank; a process that writes every rank, the directory.
+    let destination = match &launch {
+        Some(launch) => Destination::Rank(&dir, launch.rank),
+        None => Destination::Dir(&dir),
+    };
+    let mut guard = RunGuard::claim(destination, run)?;
+    guard.remove_leftovers(&dir, args.force)?;
     check_dir(&dir, &manifest, &ranks, writes_manifest, args.force)?;
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
     if writes_manifest && args.force {
         // The old manifest goes first, so it never points at files being replaced.
         remove_if_present(&dir.join(MANIFEST))?;
     }
     let gpu = args.device.open()?;
     for &rank in &ranks {
-        let job = rank_job(&model.job, &manifest, rank);
+        let mut job = rank_job(&model.job, &manifest, rank);
+        job.metadata.push((RUN_KEY.to_string(), run.to_string()));
         let path = dir.join(rank_file_name(rank, mesh.world_size()));
         let bar = progress_bar(job.tensors.len());
         let summary = nninit::model::init::run(backend(&gpu), &job, &path, |done, total| {
@@ -123,7 +136,13 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
     }
     if writes_manifest {
         if launch.is_some() {
-            wait_for_ranks(&dir, &manifest)?;
+            let timeout = Duration::from_secs(args.rank_timeout);
+            if let Err(error) = wait_for_ranks(&dir, &manifest, args.force, timeout) {
+                // The other ranks' files of this run go too: without a manifest they are not a
+                // checkpoint. (This rank's own go with its guard.)
+                remove_files_of_run(&dir, &manifest);
+                return Err(error);
+            }
         }
         if let Some(config) = &model.config_json {
             write_text(&dir.join(CONFIG), config)?;
@@ -140,6 +159,7 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
             mesh.dp
         );
     }
+    guard.finish();
     Ok(())
 }
 
@@ -154,8 +174,8 @@ fn read_plan(path: &Path) -> Result<TpPlan> {
     TpPlan::from_json(&text)
 }
 
-/// Before any work: `dir` is a directory or can be made one, and without `force` holds neither
-/// the files these ranks write nor (for rank 0) a manifest.
+/// Before any work, with the directory locked: without `force` it holds neither the files these
+/// ranks write nor (for rank 0) a manifest.
 fn check_dir(
     dir: &Path,
     manifest: &Manifest,
@@ -163,13 +183,6 @@ fn check_dir(
     writes_manifest: bool,
     force: bool,
 ) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::invalid(
-            "out",
-            dir.display(),
-            "a directory (this is a file)",
-        ));
-    }
     let world = manifest.mesh.world_size();
     let mut ours: Vec<String> = ranks.iter().map(|&r| rank_file_name(r, world)).collect();
     if writes_manifest {
@@ -184,34 +197,103 @@ fn check_dir(
             format!("a directory without {existing}: pass --force to replace it"),
         ));
     }
-    nninit::model::atomic_file::check_dir_writable(dir, MANIFEST)
+    Ok(())
 }
 
-/// Waits until every rank's file is in `dir` as the manifest describes it (files appear whole,
-/// by rename), or [`WAIT_FOR_RANKS`] has passed.
-fn wait_for_ranks(dir: &Path, manifest: &Manifest) -> Result<()> {
+/// Rank 0 of a launch waits until every rank's file is in `dir` as the manifest describes it
+/// (files appear whole, by rename), for at most `timeout`. A file there that belongs to another
+/// run (another seed, world size, layout or model) fails at once, naming the file and the field,
+/// unless `force`: then this run's rank is expected to replace it.
+fn wait_for_ranks(dir: &Path, manifest: &Manifest, force: bool, timeout: Duration) -> Result<()> {
     let start = Instant::now();
     let files = manifest.files();
-    for (rank, name) in files.iter().enumerate() {
-        let path = dir.join(name);
-        loop {
-            match check_rank_file(manifest, rank as u64, &path) {
-                Ok(_) => break,
-                Err(error) if start.elapsed() > WAIT_FOR_RANKS => {
-                    return Err(Error::Io {
-                        path: path.display().to_string(),
-                        source: std::io::Error::other(format!(
-                            "rank {rank}'s file was not in place after {} s, so {MANIFEST} \
-                             was not written ({error})",
-                            WAIT_FOR_RANKS.as_secs()
-                        )),
-                    });
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+    let mut pending: Vec<u64> = (0..files.len() as u64).collect();
+    loop {
+        let mut still = Vec::new();
+        for &rank in &pending {
+            let path = dir.join(&files[rank as usize]);
+            if !path.exists() {
+                still.push(rank);
+                continue;
             }
+            let Err(error) = check_rank_file(manifest, rank, &path) else {
+                continue;
+            };
+            if force {
+                still.push(rank);
+                continue;
+            }
+            let why = contradiction(manifest, rank, &path).unwrap_or_else(|| error.to_string());
+            return Err(Error::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::other(format!(
+                    "a file of another run ({why}), which this run's rank {rank} will not \
+                     replace without --force; {MANIFEST} was not written"
+                )),
+            });
+        }
+        pending = still;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            let missing: Vec<String> = pending.iter().map(u64::to_string).collect();
+            return Err(Error::Io {
+                path: dir.display().to_string(),
+                source: std::io::Error::other(format!(
+                    "rank{} {} wrote no file of this run within {} s (--rank-timeout), so \
+                     {MANIFEST} was not written",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
+                    timeout.as_secs()
+                )),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// How the rank file at `path` differs from what this run writes there, by its first field that
+/// does: seed, world size, layout, or run (another model or dtype).
+fn contradiction(manifest: &Manifest, rank: u64, path: &Path) -> Option<String> {
+    let header = nninit::model::safetensors::Header::read(path).ok()?;
+    let said = |key: &str| {
+        header
+            .metadata
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("none")
+            .to_string()
+    };
+    let world = manifest.mesh.world_size();
+    let fields = [
+        ("seed", "nninit.seed", manifest.seed.to_string()),
+        ("rank/world size", "nninit.rank", format!("{rank}/{world}")),
+        (
+            "layout",
+            "nninit.mesh",
+            format!("tp={},dp={}", manifest.mesh.tp, manifest.mesh.dp),
+        ),
+        ("run", RUN_KEY, manifest.run.clone().unwrap_or_default()),
+    ];
+    fields.into_iter().find_map(|(field, key, ours)| {
+        let theirs = said(key);
+        (theirs != ours).then(|| format!("{field} {theirs}, this run's {ours}"))
+    })
+}
+
+/// Removes the rank files in `dir` that carry this run's id: what the other ranks of a run that
+/// failed wrote.
+fn remove_files_of_run(dir: &Path, manifest: &Manifest) {
+    for name in manifest.files() {
+        let path = dir.join(name);
+        let ours = nninit::model::safetensors::Header::read(&path).is_ok_and(|h| {
+            h.metadata.get(RUN_KEY).and_then(|v| v.as_str()) == manifest.run.as_deref()
+        });
+        if ours {
+            let _ = std::fs::remove_file(&path);
         }
     }
-    Ok(())
 }
 
 /// With `--force`: rank files of another world size, left by an earlier run, go after the

@@ -64,6 +64,10 @@ pub struct InitArgs {
     /// How many ranks (default: from the launcher; must equal tp × dp).
     #[arg(long)]
     pub world_size: Option<u64>,
+    /// How long rank 0 of a launch waits for the other ranks' files before it gives up (and
+    /// removes this run's files), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub rank_timeout: u64,
 }
 
 impl Default for InitArgs {
@@ -83,6 +87,7 @@ impl Default for InitArgs {
             plan: None,
             rank: None,
             world_size: None,
+            rank_timeout: 600,
         }
     }
 }
@@ -150,7 +155,7 @@ pub fn run(args: InitArgs) -> Result<()> {
         metadata: Vec::new(),
     };
     // Claimed before the device is opened: a second writer fails first, with one line.
-    let claim = FileClaim::new(&out, args.force)?;
+    let claim = FileClaim::new(&out, job.run_id(), args.force)?;
     let gpu = args.device.open()?;
     let bar = progress_bar(job.tensors.len());
     let summary = claim.write(backend(&gpu), &job, |done, total| {
@@ -200,13 +205,13 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}-init", model.model_type)));
     // Claimed before the device is opened: a second writer fails first, with one line.
-    let claim = checkpoint::CheckpointClaim::new(&dir, args.force)?;
     let config_json = model.config_json(dtype.torch_name());
     let job = InitJob::whole(
         model.tensors.into_iter().map(FileTensor::from).collect(),
         args.seed,
         dtype,
     );
+    let claim = checkpoint::CheckpointClaim::new(&dir, job.run_id(), args.force)?;
     let gpu = args.device.open()?;
     let bar = progress_bar(job.tensors.len());
     let written = claim.write(

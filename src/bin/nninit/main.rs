@@ -69,8 +69,20 @@ fn quiet_headless_vulkan() {
     }
 }
 
+/// A write past a file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) raises SIGXFSZ, which by
+/// default kills the process before it can remove what it wrote. Ignored, the write fails with
+/// `EFBIG` instead, and the run cleans up like any other failed run.
+fn file_size_limit_is_an_error() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore", before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 fn main() -> ExitCode {
     quiet_headless_vulkan();
+    file_size_limit_is_an_error();
     // An interrupted run removes its temporary output files (exit 130) instead of leaving them.
     let _ = interrupt::remove_temp_files_on_signal();
     let cli = match Cli::try_parse() {

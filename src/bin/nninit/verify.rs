@@ -22,7 +22,8 @@ pub struct VerifyArgs {
     pub alpha: f64,
 }
 
-/// Prints one row per tensor; `Ok(false)` when any tensor fails.
+/// Prints one row per tensor; `Ok(false)` when any tensor fails, or the files come from
+/// different runs.
 pub fn run(args: VerifyArgs) -> Result<bool> {
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         return Err(Error::invalid("alpha", args.alpha, "must be in (0, 1)"));
@@ -44,6 +45,14 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
         other => other,
     };
     let files = nninit::model::checkpoint::files_to_verify(&args.file).map_err(unreadable)?;
+    // Files of different runs are not one checkpoint, however well each matches its metadata.
+    let mixed = nninit::model::checkpoint::mixed_runs(&files).map_err(unreadable)?;
+    if let Some(groups) = &mixed {
+        eprintln!(
+            "nninit: {}: files of different runs, not one checkpoint: {groups}",
+            args.file.display()
+        );
+    }
     let mut reports = Vec::new();
     for file in &files {
         reports.extend(nninit::verify::verify_file(file, &options).map_err(unreadable)?);
@@ -93,5 +102,5 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
         if files.len() == 1 { "" } else { "s" },
         reports.len() - failed
     );
-    Ok(failed == 0)
+    Ok(failed == 0 && mixed.is_none())
 }

@@ -17,6 +17,7 @@ use crate::contract::slice::Slice;
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
 use crate::model::atomic_file::write_text;
+use crate::model::run::RUN_KEY;
 pub use crate::model::safetensors::Header;
 use crate::model::safetensors::{TensorRecord, write_streamed};
 use crate::verify::tensor_key;
@@ -52,6 +53,8 @@ pub struct Manifest {
     pub model: String,
     /// The seed.
     pub seed: u64,
+    /// The run that wrote the rank files (`nninit.run` in each), where one did.
+    pub run: Option<String>,
     /// The mesh.
     pub mesh: Mesh,
     /// The tensors, in file order.
@@ -90,7 +93,7 @@ impl Manifest {
             })
             .collect();
         // Pretty-printed, but one line per tensor: a manifest has a box per tensor and rank.
-        let manifest = json!({
+        let mut manifest = json!({
             "format": "nninit-ranks",
             "version": 1,
             "model": self.model,
@@ -105,6 +108,9 @@ impl Manifest {
             "files": self.files(),
             "tensors": [],
         });
+        if let Some(run) = &self.run {
+            manifest["run"] = json!(run);
+        }
         let text =
             serde_json::to_string_pretty(&manifest).expect("a JSON object always serializes");
         let lines: Vec<String> = tensors.iter().map(|t| format!("    {t}")).collect();
@@ -168,6 +174,7 @@ impl Manifest {
             seed: text_field(&value, "seed")
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(|| bad("no seed"))?,
+            run: text_field(&value, "run"),
             mesh,
             tensors,
         };
@@ -236,11 +243,14 @@ pub fn check_rank_file(manifest: &Manifest, rank: u64, path: &Path) -> Result<He
     let header = Header::read(path)?;
     let said = |key: &str| header.metadata.get(key).and_then(Value::as_str);
     let mesh = format!("tp={},dp={}", manifest.mesh.tp, manifest.mesh.dp);
-    let expected = [
+    let mut expected = vec![
         ("nninit.rank", format!("{rank}/{world}")),
         ("nninit.mesh", mesh),
         ("nninit.seed", manifest.seed.to_string()),
     ];
+    if let Some(run) = &manifest.run {
+        expected.push((RUN_KEY, run.clone()));
+    }
     for (key, value) in &expected {
         if said(key) != Some(value.as_str()) {
             return Err(mismatch(format!("{key} {value}")));
@@ -315,7 +325,11 @@ pub fn assemble(dir: &Path, out: &Path) -> Result<AssembleSummary> {
             })
         })
         .collect::<Result<_>>()?;
-    let extra = vec![("nninit.seed".to_string(), manifest.seed.to_string())];
+    let mut extra = vec![("nninit.seed".to_string(), manifest.seed.to_string())];
+    // The run id of the ranks is the unsharded run's too (`InitJob::run_id`).
+    if let Some(run) = &manifest.run {
+        extra.push((RUN_KEY.to_string(), run.clone()));
+    }
     let mut replicas_compared = 0u64;
     write_streamed(out, &records, &extra, |index, sink| {
         let tensor = &manifest.tensors[index];

@@ -61,6 +61,7 @@ pub fn place(model: &str, job: &InitJob, plan: &TpPlan, mesh: Mesh) -> Result<Ma
     Ok(Manifest {
         model: model.to_string(),
         seed: job.seed,
+        run: None,
         mesh,
         tensors,
     })
