@@ -264,13 +264,24 @@ def _describe(kind, text):
 
 
 def init_checkpoint(
-    config_or_preset, out, *, seed=0, dtype="float32", progress=True, device="auto"
+    config_or_preset,
+    out,
+    *,
+    seed=0,
+    dtype="float32",
+    progress=True,
+    device="auto",
+    force=False,
 ):
     """The main job. A preset (``"gpt2"``, ``"resnet18"``, ``"resnet50"``, ``"mlp"``) is written
     to the .safetensors file ``out``; a Hugging Face ``config.json`` (or a directory holding one)
     becomes the checkpoint directory ``out`` that ``from_pretrained`` loads, as ``nninit init
     --config`` writes it. ``progress`` prints tensors done to stderr. Returns the summary (tensors,
-    parameters, bytes, seconds) as a dict."""
+    parameters, bytes, seconds) as a dict.
+
+    As the command line: ``out`` is written whole or not at all, by one run at a time (another
+    run writing it raises ``RuntimeError`` naming its pid); an existing file or checkpoint is
+    replaced only with ``force=True``."""
     code, _ = _dtype(dtype)
     callback = None
     if progress:
@@ -286,6 +297,7 @@ def init_checkpoint(
         dtype=code,
         device=device,
         progress=callback,
+        force=bool(force),
     )
     return json.loads(text)
 

@@ -306,7 +306,8 @@ fn describe(py: Python<'_>, kind: &str, text: &str) -> PyResult<String> {
 /// `out` (a .safetensors file for a preset; a checkpoint directory for a config). Returns the
 /// run's summary as JSON.
 #[pyfunction]
-#[pyo3(signature = (model, out, *, seed, dtype, device, progress))]
+#[pyo3(signature = (model, out, *, seed, dtype, device, progress, force))]
+#[allow(clippy::too_many_arguments)] // the Python function's keyword arguments
 fn init_checkpoint(
     py: Python<'_>,
     model: &str,
@@ -315,6 +316,7 @@ fn init_checkpoint(
     dtype: &str,
     device: &str,
     progress: Option<Py<PyAny>>,
+    force: bool,
 ) -> PyResult<String> {
     let dtype = Dtype::parse(dtype).map_err(to_py)?;
     let backend = backend(device).map_err(to_py)?;
@@ -335,7 +337,7 @@ fn init_checkpoint(
                 .map(FileTensor::from)
                 .collect();
             let job = InitJob::whole(tensors, seed, dtype);
-            nninit::model::init::write_file(backend, &job, Path::new(&out), false, report)?
+            nninit::model::init::write_file(backend, &job, Path::new(&out), force, report)?
         } else if path.exists() {
             let config = if path.is_dir() {
                 path.join(nninit::model::checkpoint::CONFIG)
@@ -348,12 +350,12 @@ fn init_checkpoint(
             })?;
             let hf = nninit::model::hf::HfModel::from_config_json(&text)?;
             let dir = Path::new(&out);
-            nninit::model::checkpoint::check_dir(dir, false)?;
+            nninit::model::checkpoint::check_dir(dir, force)?;
             let config_json = hf.config_json(dtype.torch_name());
             let tensors = hf.tensors.into_iter().map(FileTensor::from).collect();
             let job = InitJob::whole(tensors, seed, dtype);
             let max = nninit::model::checkpoint::DEFAULT_MAX_SHARD_SIZE;
-            nninit::model::checkpoint::write(backend, &job, &config_json, dir, max, false, report)?
+            nninit::model::checkpoint::write(backend, &job, &config_json, dir, max, force, report)?
                 .init
         } else {
             return Err(Error::invalid(

@@ -176,6 +176,14 @@ def test_init_checkpoint_writes_the_cli_file_and_verify_reports_on_it(tmp_path):
     )
     assert summary["tensors"] == 4 and summary["parameters"] == 784 * 256 + 256 + 256 * 10 + 10
     assert ours.read_bytes() == cli.read_bytes()
+    # An existing file is replaced only with force=True, and then whole.
+    with pytest.raises(ValueError, match="exists; pass --force"):
+        nninit.init_checkpoint("mlp", ours, seed=4, dtype="bfloat16", progress=False, device="cpu")
+    nninit.init_checkpoint(
+        "mlp", ours, seed=4, dtype="bfloat16", progress=False, device="cpu", force=True
+    )
+    assert ours.read_bytes() == cli.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.safetensors", "ours.safetensors"]
     report = nninit.verify(ours)
     assert report.passed and len(report) == 4
     weight = next(t for t in report if t.name == "fc1.weight")

@@ -163,9 +163,9 @@ impl RunGuard {
         };
         let (file, stale_text) = lock_exclusively(&lock_path, &what)?;
         guard.lock_file = Some(file);
-        let stale_own = stale_text
-            .map(|text| (Holder::parse(&text, &lock_path), text))
-            .filter(|(holder, _)| holder.run != run.to_string());
+        // A run that held this lock file and died, even one of the same model and seed: what it
+        // left is refused or, with force, removed, never silently reused.
+        let stale_own = stale_text.map(|text| (Holder::parse(&text, &lock_path), text));
         match stale_own {
             Some((holder, text)) => {
                 guard.stale.push(holder);
