@@ -208,24 +208,28 @@ impl RunGuard {
                 continue;
             }
             let path = entry.path();
-            let Ok(mut file) = File::open(&path) else {
+            let Ok(file) = File::open(&path) else {
                 continue;
             };
-            let mut text = String::new();
-            let _ = file.read_to_string(&mut text);
-            let holder = Holder::parse(&text, &path);
+            let text = read_all(&file);
             match file.try_lock() {
-                Err(TryLockError::WouldBlock) if holder.run != self.run.to_string() => {
-                    return Err(Error::Busy {
-                        destination: what.to_string(),
-                        holder: holder.to_string(),
-                    });
+                // Held: a live run. Its holder writes its line just after it locks the file.
+                Err(TryLockError::WouldBlock) => {
+                    let holder = Holder::parse(&settled(&file, text), &path);
+                    if holder.run != self.run.to_string() {
+                        return Err(Error::Busy {
+                            destination: what.to_string(),
+                            holder: holder.to_string(),
+                        });
+                    }
                 }
-                Err(TryLockError::WouldBlock) => {}
                 Err(TryLockError::Error(_)) => {}
+                // Free: its run died, unless it is empty (a run about to lock it). Unlocked at
+                // once; the run that is about to take it retries a moment (`lock_exclusively`).
                 Ok(()) => {
                     let _ = file.unlock();
-                    if holder.run != self.run.to_string() {
+                    let holder = Holder::parse(&text, &path);
+                    if !text.trim().is_empty() && holder.run != self.run.to_string() {
                         self.stale.push(holder);
                     }
                 }
@@ -374,27 +378,56 @@ fn lock_exclusively(lock_path: &Path, what: &str) -> Result<(File, Option<String
             .truncate(false)
             .open(lock_path)
             .map_err(io)?;
-        let mut text = String::new();
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let _ = file.read_to_string(&mut text);
-                return Err(Error::Busy {
-                    destination: what.to_string(),
-                    holder: Holder::parse(&text, lock_path).to_string(),
-                });
+        // Another run that looks at the directory's locks (`look_at_other_locks`) holds each
+        // for a moment: only a lock still held after 0.1 s is another run's.
+        let mut tries = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if tries < 25 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(4));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let text = settled(&file, read_all(&file));
+                    return Err(Error::Busy {
+                        destination: what.to_string(),
+                        holder: Holder::parse(&text, lock_path).to_string(),
+                    });
+                }
+                Err(TryLockError::Error(source)) => return Err(io(source)),
             }
-            Err(TryLockError::Error(source)) => return Err(io(source)),
         }
         if !same_file(&file, lock_path) {
             continue;
         }
+        let mut text = String::new();
         file.read_to_string(&mut text).map_err(io)?;
         return Ok((file, (!text.trim().is_empty()).then_some(text)));
     }
     Err(io(std::io::Error::other(
         "the lock file kept being replaced while it was taken",
     )))
+}
+
+/// The whole of `file`, from its start (empty if it cannot be read).
+fn read_all(mut file: &File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
+    text
+}
+
+/// A held lock file's line: `text`, or, while it is still empty (its holder has just locked it),
+/// what it says after up to 0.1 s.
+fn settled(file: &File, mut text: String) -> String {
+    for _ in 0..25 {
+        if !text.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(4));
+        text = read_all(file);
+    }
+    text
 }
 
 /// Whether `file` is still the file at `path` (not unlinked or replaced).
