@@ -273,7 +273,8 @@ impl RunGuard {
                     .cloned()
                     .collect();
                 files.sort();
-                files.push(holder.lock.clone());
+                // The lock file first: it names the run, in any message that lists a few.
+                files.insert(0, holder.lock.clone());
                 (holder.clone(), files)
             })
             .collect()
