@@ -297,3 +297,112 @@ fn no_false_alarms_over_200_seeds_and_uniform_p_values() {
         }
     }
 }
+
+/// `verify_file` streams each tensor in pieces (the whole file is never in memory): a tensor
+/// of several pieces and a battery subsample is compared element by element — one altered
+/// element is exactly one mismatch — `--sample` checks only its elements, and a file cut short
+/// is refused, naming the tensor that runs past its end.
+#[test]
+fn streamed_verification_counts_every_element_and_refuses_a_truncated_file() {
+    let shape = [1100u64, 1000]; // 1.1M elements: two pieces
+    let n = shape[0] * shape[1];
+    let spec = "normal(std=0.02)";
+    let stream = StreamId::named(5, "big.weight");
+    let plan = Init::parse(spec)
+        .unwrap()
+        .plan(&shape, &FanRule::torch())
+        .unwrap();
+    let bytes = draw_bytes(Backend::Cpu, &plan, &shape, stream, 0..n, Dtype::F32).unwrap();
+    let record = TensorRecord {
+        shape: shape.to_vec(),
+        ..tensor("big.weight", spec, Dtype::F32, stream, Vec::new()).record
+    };
+    let path = temp_path("streamed");
+    let write_one = |bytes: &[u8]| {
+        write(&path, std::slice::from_ref(&record), &[], |_| {
+            Ok(bytes.to_vec())
+        })
+        .unwrap()
+    };
+    write_one(&bytes);
+    let report = &verify_file(&path, &VerifyOptions::default()).unwrap()[0];
+    assert!(report.passed(), "{report:?}");
+    assert_eq!((report.checked, report.mismatches), (n, 0));
+    assert_eq!(report.tests.len(), 7, "{:?}", report.tests);
+    let sampled = &verify_file(
+        &path,
+        &VerifyOptions {
+            sample: Some(1000),
+            ..VerifyOptions::default()
+        },
+    )
+    .unwrap()[0];
+    assert!(sampled.passed() && sampled.checked == 1000, "{sampled:?}");
+    // One element of the second piece, changed by 1e-3 (far past the tolerance).
+    let mut tampered = Dtype::F32.decode(&bytes);
+    tampered[1_050_001] += 1e-3;
+    write_one(&Dtype::F32.encode(&tampered));
+    let report = &verify_file(&path, &VerifyOptions::default()).unwrap()[0];
+    assert_eq!((report.checked, report.mismatches), (n, 1), "{report:?}");
+    assert!(!report.passed());
+    assert!((report.worst_difference - 1e-3).abs() < 1e-6, "{report:?}");
+    // Cut short: refused, naming the tensor.
+    let whole = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &whole[..whole.len() - 4096]).unwrap();
+    match verify_file(&path, &VerifyOptions::default()) {
+        Err(nninit::Error::Parse { reason, .. }) => {
+            assert!(
+                reason.contains("big.weight") && reason.contains("truncated"),
+                "{reason}"
+            )
+        }
+        other => panic!("a truncated file gave {other:?}"),
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// The streamed battery's p-values (distribution tests on the subsample, moments over every
+/// element) are uniform over 40 seeds of a tensor larger than the subsample, second level.
+#[test]
+fn streamed_battery_p_values_are_uniform_over_40_seeds() {
+    let shape = [400u64, 500]; // 200,000 elements: more than BATTERY_SAMPLE
+    let n = shape[0] * shape[1];
+    assert!(n > nninit::verify::BATTERY_SAMPLE);
+    let path = temp_path("streamed-seeds");
+    for (spec, dtype) in [
+        ("normal(mean=0.1,std=0.02)", Dtype::F32),
+        ("uniform(a=-1,b=1)", Dtype::Bf16),
+    ] {
+        let plan = Init::parse(spec)
+            .unwrap()
+            .plan(&shape, &FanRule::torch())
+            .unwrap();
+        let mut p_values: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+        for seed in 0..40u64 {
+            let stream = StreamId::new(seed, 3);
+            let bytes = draw_bytes(Backend::Cpu, &plan, &shape, stream, 0..n, dtype).unwrap();
+            let record = TensorRecord {
+                shape: shape.to_vec(),
+                ..tensor("t", spec, dtype, stream, Vec::new()).record
+            };
+            write(&path, &[record], &[], |_| Ok(bytes.clone())).unwrap();
+            let report = verify_file(&path, &VerifyOptions::default())
+                .unwrap()
+                .remove(0);
+            assert!(report.passed(), "{spec} seed {seed}: {report:?}");
+            for test in report.tests {
+                p_values.entry(test.name).or_default().push(test.p_value);
+            }
+        }
+        assert_eq!(p_values.len(), 7, "{spec}: {:?}", p_values.keys());
+        for (test, ps) in &p_values {
+            let second = p_value_uniformity(ps, common::ALPHA).unwrap();
+            assert!(
+                second.passed,
+                "{spec}: streamed {test} p = {:.2e}",
+                second.p_value
+            );
+        }
+    }
+    std::fs::remove_file(&path).unwrap();
+}

@@ -46,9 +46,9 @@ pub use ks::{
     kolmogorov_survival, ks_one_sample, ks_survival, ks_two_sample, p_value_uniformity,
     smirnov_survival,
 };
-pub use moments::moment_z_tests;
+pub use moments::{moment_z_tests, moment_z_tests_from_sums};
 pub use reference::Reference;
-pub use result::{DEFAULT_ALPHA, TestResult};
+pub use result::{DEFAULT_ALPHA, Neumaier, TestResult};
 pub use special::{
     chi_squared_sf, erfc, gamma_q, ln_gamma, normal_cdf, normal_quantile, normal_sf,
 };

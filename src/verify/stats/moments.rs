@@ -27,7 +27,6 @@ pub fn moment_z_tests(
     alpha: f64,
 ) -> Result<Vec<TestResult>> {
     check_one_sample(values, reference, alpha)?;
-    let mu = reference.central_moments();
     let center = reference.mean();
     let mut sums = [Neumaier::default(); 4];
     for &x in values {
@@ -38,19 +37,42 @@ pub fn moment_z_tests(
         sums[2].add(d2 * d);
         sums[3].add(d2 * d2);
     }
-    let nf = values.len() as f64;
+    Ok(moment_z_tests_from_sums(
+        values.len() as u64,
+        sums.map(|s| s.value()),
+        reference,
+        alpha,
+    ))
+}
+
+/// [`moment_z_tests`] from the sums of (x − μ), (x − μ)², (x − μ)³ and (x − μ)⁴ over `n` values,
+/// μ the reference's mean: for a stream of values that is never held whole. The caller checks
+/// `alpha` and the reference; non-finite sums (a value that was not a number) fail every test.
+pub fn moment_z_tests_from_sums(
+    n: u64,
+    sums: [f64; 4],
+    reference: &Reference,
+    alpha: f64,
+) -> Vec<TestResult> {
+    let mu = reference.central_moments();
+    let nf = n as f64;
     let tests = [
         ("mean", 0.0, mu[2]),
         ("variance", mu[2], mu[4] - mu[2] * mu[2]),
         ("third central moment", mu[3], mu[6] - mu[3] * mu[3]),
         ("fourth central moment", mu[4], mu[8] - mu[4] * mu[4]),
     ];
-    Ok(tests
+    tests
         .iter()
         .zip(&sums)
-        .map(|(&(name, expected, var_one), sum)| {
-            let z = (sum.value() / nf - expected) / (var_one / nf).sqrt();
-            TestResult::new(name, z, erfc(z.abs() * FRAC_1_SQRT_2), alpha)
+        .map(|(&(name, expected, var_one), &sum)| {
+            let z = (sum / nf - expected) / (var_one / nf).sqrt();
+            let p = if z.is_finite() {
+                erfc(z.abs() * FRAC_1_SQRT_2)
+            } else {
+                0.0
+            };
+            TestResult::new(name, z, p, alpha)
         })
-        .collect())
+        .collect()
 }

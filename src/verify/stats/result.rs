@@ -70,13 +70,14 @@ pub(super) fn sorted_copy(values: &[f64]) -> Vec<f64> {
 
 /// Neumaier's compensated sum: the error does not grow with the number of terms.
 #[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Neumaier {
+pub struct Neumaier {
     sum: f64,
     compensation: f64,
 }
 
 impl Neumaier {
-    pub(super) fn add(&mut self, x: f64) {
+    /// Adds `x`.
+    pub fn add(&mut self, x: f64) {
         let t = self.sum + x;
         if self.sum.abs() >= x.abs() {
             self.compensation += (self.sum - t) + x;
@@ -86,7 +87,8 @@ impl Neumaier {
         self.sum = t;
     }
 
-    pub(super) fn value(&self) -> f64 {
+    /// The sum so far.
+    pub fn value(&self) -> f64 {
         self.sum + self.compensation
     }
 }
