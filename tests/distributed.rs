@@ -651,3 +651,71 @@ fn bad_layouts_exit_2_naming_the_problem_and_write_nothing() {
     forced.push("--force");
     assert_success(&nninit(&forced));
 }
+
+/// `nninit verify DIR` under a launcher (torchrun's variables here) or with `--rank/--world-size`
+/// verifies only this rank's share of the files — in a rank directory of the same world size, its
+/// own file — and the shares add up to every tensor once.
+#[test]
+fn verify_per_rank_checks_only_its_share_and_the_shares_add_up() {
+    let dir = temp_dir("verify-per-rank");
+    let out = dir.join("mlp");
+    let run = nninit(&[
+        "init",
+        "--model",
+        "mlp",
+        "--tp",
+        "2",
+        "--dp",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_success(&run);
+    let tensors_in = |output: &std::process::Output| -> (usize, usize) {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let last = stdout.lines().last().unwrap_or_default().to_string();
+        let words: Vec<&str> = last.split_whitespace().collect();
+        assert_eq!(
+            words.get(1..5),
+            Some(&["tensors", "in", "1", "file,"][..]),
+            "{last}"
+        );
+        (words[0].parse().unwrap(), words[5].parse().unwrap())
+    };
+    let mut total = 0;
+    for rank in 0..4u64 {
+        let rank_text = rank.to_string();
+        let env = [
+            ("RANK", rank_text.as_str()),
+            ("WORLD_SIZE", "4"),
+            ("LOCAL_RANK", "0"),
+        ];
+        let output = nninit_with_env(&["verify", out.to_str().unwrap()], &env);
+        assert_success(&output);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "rank {rank} of 4 (torchrun): verifying 1 of 4 files"
+            )),
+            "{stderr}"
+        );
+        let (tensors, passed) = tensors_in(&output);
+        assert_eq!(tensors, passed);
+        total += tensors;
+    }
+    // The mlp has 4 tensors; each of the 4 rank files holds a box of each.
+    assert_eq!(total, 16);
+    let flags = nninit(&[
+        "verify",
+        out.to_str().unwrap(),
+        "--rank",
+        "3",
+        "--world-size",
+        "4",
+    ]);
+    assert_success(&flags);
+    assert_eq!(tensors_in(&flags).0, 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -20,6 +20,40 @@ pub struct VerifyArgs {
     /// Significance level of each statistical test.
     #[arg(long, default_value_t = nninit::verify::stats::DEFAULT_ALPHA)]
     pub alpha: f64,
+    /// This process's rank: verify only its share of the files (default: from torchrun, Open MPI
+    /// or Slurm; without any, every file).
+    #[arg(long)]
+    pub rank: Option<u64>,
+    /// How many processes share the files (default: from the launcher).
+    #[arg(long)]
+    pub world_size: Option<u64>,
+}
+
+/// This process's share of `files` under a launcher (or `--rank/--world-size`): file `i` goes to
+/// rank `i mod world size` — in a rank directory of the same world size, each rank its own file.
+/// Without a launch, every file.
+fn share(args: &VerifyArgs, files: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
+    let launch = nninit::model::parallel::launcher::detect(args.rank, args.world_size, |name| {
+        std::env::var(name).ok()
+    })?;
+    let Some(launch) = launch.filter(|l| l.world_size > 1 || args.rank.is_some()) else {
+        return Ok(files);
+    };
+    let total = files.len();
+    let mine: Vec<PathBuf> = files
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i as u64 % launch.world_size == launch.rank)
+        .map(|(_, f)| f)
+        .collect();
+    eprintln!(
+        "nninit: rank {} of {} ({}): verifying {} of {total} files",
+        launch.rank,
+        launch.world_size,
+        launch.source,
+        mine.len()
+    );
+    Ok(mine)
 }
 
 /// Prints one row per tensor; `Ok(false)` when any tensor fails, or the files come from
@@ -44,7 +78,9 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
         ),
         other => other,
     };
-    let files = nninit::model::checkpoint::files_to_verify(&args.file).map_err(unreadable)?;
+    // Every process checks the index or the manifest against the files (headers only).
+    let all = nninit::model::checkpoint::files_to_verify(&args.file).map_err(unreadable)?;
+    let files = share(&args, all)?;
     // Files of different runs are not one checkpoint, however well each matches its metadata.
     let mixed = nninit::model::checkpoint::mixed_runs(&files).map_err(unreadable)?;
     if let Some(groups) = &mixed {
