@@ -871,8 +871,8 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> Result<Vec<Report>> 
         Error::Parse { reason, .. } => not_ours(reason),
         other => other,
     })?;
-    let file = std::fs::File::open(path).map_err(io)?;
-    let file_len = file.metadata().map_err(io)?.len();
+    let file = DiskReader::open(path).map_err(io)?;
+    let file_len = file.len().map_err(io)?;
     let said = |key: &str| header.metadata.get(key).and_then(Value::as_str);
     if said("nninit.contract").is_none() {
         return Err(not_ours("no nninit metadata: not written by nninit".into()));
@@ -894,9 +894,8 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> Result<Vec<Report>> 
                 range.end
             )));
         }
-        let read = |offset: u64, buf: &mut [u8]| {
-            read_exact_at(&file, buf, range.start + offset).map_err(io)
-        };
+        let read =
+            |offset: u64, buf: &mut [u8]| file.read_exact_at(buf, range.start + offset).map_err(io);
         let dtype = header.tensors[name]["dtype"].as_str().unwrap_or_default();
         if dtype == "I64" {
             reports.push(verify_int_zeros(
@@ -922,6 +921,91 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> Result<Vec<Report>> 
         )?);
     }
     Ok(reports)
+}
+
+/// A file read at any offset by many threads at once, straight from the disk (Linux `O_DIRECT`)
+/// where the file system allows it: a checkpoint just written by `nninit init` (which bypasses
+/// the page cache too) is read once, and reading it through the page cache here took 2.4× as
+/// long (4.7 GB: 9.0 s against 3.75 s with `dd`).
+struct DiskReader {
+    file: std::fs::File,
+    direct: Option<std::fs::File>,
+}
+
+/// Alignment of a direct read's memory, offset and length.
+const READ_ALIGN: u64 = 4096;
+
+thread_local! {
+    /// Each thread's page-aligned buffer for direct reads.
+    static ALIGNED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl DiskReader {
+    fn open(path: &Path) -> std::io::Result<DiskReader> {
+        let file = std::fs::File::open(path)?;
+        #[cfg(target_os = "linux")]
+        let direct = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECT)
+                .open(path)
+                .ok()
+        };
+        #[cfg(not(target_os = "linux"))]
+        let direct = None;
+        Ok(DiskReader { file, direct })
+    }
+
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    /// Fills `buf` from byte `offset`: directly through an aligned window where that works,
+    /// else through the page cache.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        if let Some(direct) = &self.direct
+            && read_direct(direct, buf, offset).is_ok()
+        {
+            return Ok(());
+        }
+        read_exact_at(&self.file, buf, offset)
+    }
+}
+
+/// `buf` from `offset` of `file` (opened `O_DIRECT`): the aligned window around it read into
+/// this thread's aligned buffer, then copied out.
+#[cfg(unix)]
+fn read_direct(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let start = offset / READ_ALIGN * READ_ALIGN;
+    let end = (offset + buf.len() as u64).next_multiple_of(READ_ALIGN);
+    let window = (end - start) as usize;
+    ALIGNED.with_borrow_mut(|storage| {
+        if storage.len() < window + READ_ALIGN as usize {
+            storage.resize(window + READ_ALIGN as usize, 0);
+        }
+        let at = storage.as_ptr().align_offset(READ_ALIGN as usize);
+        let aligned = &mut storage[at..at + window];
+        let need = (offset - start) as usize + buf.len();
+        let mut got = 0;
+        while got < need {
+            // Whole aligned blocks each time; a read ends early only at the end of the file.
+            let n = file.read_at(&mut aligned[got..], start + got as u64)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            got += n;
+        }
+        let from = (offset - start) as usize;
+        buf.copy_from_slice(&aligned[from..from + buf.len()]);
+        Ok(())
+    })
+}
+
+#[cfg(not(unix))]
+fn read_direct(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// Fills `buf` from `file` at byte `offset`, whatever else reads the file at the same time.
