@@ -879,48 +879,41 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> Result<Vec<Report>> 
     }
     let mut names: Vec<&String> = header.tensors.keys().collect();
     names.sort();
-    let mut reports = Vec::with_capacity(names.len());
-    for name in names {
-        let record = said(&tensor_key(name))
-            .ok_or_else(|| not_ours(format!("tensor {name} has no nninit metadata")))?;
-        let range = header
-            .data_range(name)
-            .filter(|r| r.start <= r.end)
-            .ok_or_else(|| not_ours(format!("tensor {name} has no valid data_offsets")))?;
-        if range.end > file_len {
-            return Err(not_ours(format!(
-                "tensor {name}'s data ends at byte {}, past the end of the file ({file_len} \
-                 bytes): a truncated file",
-                range.end
-            )));
-        }
-        let read =
-            |offset: u64, buf: &mut [u8]| file.read_exact_at(buf, range.start + offset).map_err(io);
-        let dtype = header.tensors[name]["dtype"].as_str().unwrap_or_default();
-        if dtype == "I64" {
-            reports.push(verify_int_zeros(
-                name,
-                record,
-                range.end - range.start,
-                &read,
-            )?);
-            continue;
-        }
-        let claim = Claim::from_metadata(name, record)?;
-        if format!("{:?}", claim.dtype.safetensors_dtype()) != dtype {
-            return Err(not_ours(format!(
-                "tensor {name} is {dtype} but its metadata says {}",
-                claim.dtype.name()
-            )));
-        }
-        reports.push(verify_read(
-            &claim,
-            range.end - range.start,
-            &read,
-            options,
-        )?);
-    }
-    Ok(reports)
+    // Tensors side by side: one's distribution tests run while another's pieces are read.
+    use rayon::prelude::*;
+    names
+        .par_iter()
+        .map(|&name| -> Result<Report> {
+            let record = said(&tensor_key(name))
+                .ok_or_else(|| not_ours(format!("tensor {name} has no nninit metadata")))?;
+            let range = header
+                .data_range(name)
+                .filter(|r| r.start <= r.end)
+                .ok_or_else(|| not_ours(format!("tensor {name} has no valid data_offsets")))?;
+            if range.end > file_len {
+                return Err(not_ours(format!(
+                    "tensor {name}'s data ends at byte {}, past the end of the file \
+                     ({file_len} bytes): a truncated file",
+                    range.end
+                )));
+            }
+            let read = |offset: u64, buf: &mut [u8]| {
+                file.read_exact_at(buf, range.start + offset).map_err(io)
+            };
+            let dtype = header.tensors[name]["dtype"].as_str().unwrap_or_default();
+            if dtype == "I64" {
+                return verify_int_zeros(name, record, range.end - range.start, &read);
+            }
+            let claim = Claim::from_metadata(name, record)?;
+            if format!("{:?}", claim.dtype.safetensors_dtype()) != dtype {
+                return Err(not_ours(format!(
+                    "tensor {name} is {dtype} but its metadata says {}",
+                    claim.dtype.name()
+                )));
+            }
+            verify_read(&claim, range.end - range.start, &read, options)
+        })
+        .collect()
 }
 
 /// A file read at any offset by many threads at once, straight from the disk (Linux `O_DIRECT`)
