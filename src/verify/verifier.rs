@@ -69,6 +69,29 @@ pub struct Claim {
 }
 
 impl Claim {
+    /// The tensor's element count, the elements the claim's values hold, and the plan its spec
+    /// and layout give its shape.
+    fn resolve(&self) -> Result<(u64, Held, Plan)> {
+        let numel = self
+            .shape
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "shape",
+                    format!("{:?}", self.shape),
+                    "element count must fit in u64",
+                )
+            })?;
+        let rule = FanRule {
+            layout: Layout::parse(&self.layout)?,
+            fan_in: None,
+            fan_out: None,
+        };
+        let plan = Init::parse(&self.spec)?.plan(&self.shape, &rule)?;
+        Ok((numel, self.held(numel)?, plan))
+    }
+
     /// The elements the claim's values hold: its box when it names one, else its range (the
     /// whole tensor when it names neither).
     fn held(&self, numel: u64) -> Result<Held> {
@@ -285,18 +308,7 @@ fn checked_positions(len: u64, sample: Option<u64>) -> Vec<u64> {
 /// Verifies `values` (decoded to f32; value `k` is the claim's `k`-th held element: element
 /// `range.start + k` of the tensor, or the `k`-th of its box) against `claim`.
 pub fn verify_values(values: &[f32], claim: &Claim, options: &VerifyOptions) -> Result<Report> {
-    let numel = claim
-        .shape
-        .iter()
-        .try_fold(1u64, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| {
-            Error::invalid(
-                "shape",
-                format!("{:?}", claim.shape),
-                "element count must fit in u64",
-            )
-        })?;
-    let held = claim.held(numel)?;
+    let (numel, held, plan) = claim.resolve()?;
     if values.len() as u64 != held.len() {
         return Err(Error::invalid(
             "tensor",
@@ -308,12 +320,6 @@ pub fn verify_values(values: &[f32], claim: &Claim, options: &VerifyOptions) -> 
             ),
         ));
     }
-    let rule = FanRule {
-        layout: Layout::parse(&claim.layout)?,
-        fan_in: None,
-        fan_out: None,
-    };
-    let plan = Init::parse(&claim.spec)?.plan(&claim.shape, &rule)?;
     let positions = checked_positions(held.len(), options.sample);
     let indices: Vec<u64> = positions.iter().map(|&k| held.index(k)).collect();
     let expected = expected_values(&plan, claim, &indices)?;
@@ -751,18 +757,7 @@ fn verify_read(
     read: &ReadAt,
     options: &VerifyOptions,
 ) -> Result<Report> {
-    let numel = claim
-        .shape
-        .iter()
-        .try_fold(1u64, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| {
-            Error::invalid(
-                "shape",
-                format!("{:?}", claim.shape),
-                "element count must fit in u64",
-            )
-        })?;
-    let held = claim.held(numel)?;
+    let (numel, held, plan) = claim.resolve()?;
     let size = claim.dtype.size_bytes() as u64;
     if held.len().checked_mul(size) != Some(data_len) {
         return Err(Error::invalid(
@@ -774,12 +769,6 @@ fn verify_read(
             ),
         ));
     }
-    let rule = FanRule {
-        layout: Layout::parse(&claim.layout)?,
-        fan_in: None,
-        fan_out: None,
-    };
-    let plan = Init::parse(&claim.spec)?.plan(&claim.shape, &rule)?;
     match &plan.draw {
         Draw::Sample(sampler) => verify_sampled_stream(
             claim,
