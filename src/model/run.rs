@@ -162,6 +162,20 @@ impl RunGuard {
             _ => dir.display().to_string(),
         };
         let (file, stale_text) = lock_exclusively(&lock_path, &what)?;
+        let mut writer = &file;
+        let line = format!(
+            "pid={} host={} run={run}\n",
+            std::process::id(),
+            host_name()
+        );
+        let io = |source| Error::Io {
+            path: lock_path.display().to_string(),
+            source,
+        };
+        let written = writer
+            .set_len(0)
+            .and_then(|()| writer.rewind())
+            .and_then(|()| writer.write_all(line.as_bytes()));
         guard.lock_file = Some(file);
         // A run that held this lock file and died, even one of the same model and seed: what it
         // left is refused or, with force, removed, never silently reused.
@@ -175,19 +189,7 @@ impl RunGuard {
             // interrupted run.
             None => track(lock_path.clone(), token),
         }
-        let mut file = guard.lock_file.as_ref().expect("just set");
-        let line = format!(
-            "pid={} host={} run={run}\n",
-            std::process::id(),
-            host_name()
-        );
-        let io = |source| Error::Io {
-            path: lock_path.display().to_string(),
-            source,
-        };
-        file.set_len(0).map_err(io)?;
-        file.rewind().map_err(io)?;
-        file.write_all(line.as_bytes()).map_err(io)?;
+        written.map_err(io)?;
         if shared_dir {
             guard.look_at_other_locks(dir, &lock_name, &what)?;
         }
