@@ -15,7 +15,7 @@ use crate::scheme::Init;
 pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     let vocab = config.count("vocab_size", 30522)?;
     let hidden = config.count("hidden_size", 768)?;
-    let layers = config.count("num_hidden_layers", 12)?;
+    let layers = config.layers("num_hidden_layers", 12)?;
     let heads = config.count("num_attention_heads", 12)?;
     let intermediate = config.count("intermediate_size", 3072)?;
     let positions = config.count("max_position_embeddings", 512)?;

@@ -63,6 +63,16 @@ impl<'a> Config<'a> {
         self.fields.get(name).is_some_and(Value::is_null)
     }
 
+    /// A layer count (`num_hidden_layers` and the like): an integer in 1 ..= [`MAX_LAYERS`], or
+    /// `default` when absent. The builders write tensors for every layer, so the count bounds
+    /// their work and memory.
+    pub fn layers(&self, name: &str, default: u64) -> Result<u64> {
+        match self.count(name, default) {
+            Ok(layers) if layers <= MAX_LAYERS => Ok(layers),
+            _ => Err(self.error(name, format!("an integer in [1, {MAX_LAYERS}]"))),
+        }
+    }
+
     /// A count where the class's default is `default` and `null` means `None`.
     pub fn count_or_none(&self, name: &str, default: Option<u64>) -> Result<Option<u64>> {
         if self.is_null(name) {
@@ -201,3 +211,9 @@ pub fn times(config: &Config<'_>, what: &str, a: u64, b: u64) -> Result<u64> {
 /// The largest dimension or element count nninit accepts from a config: 2⁵³, so every count is
 /// exact in the f64 arithmetic of the recipes and every byte size fits in u64.
 pub const MAX_DIM: u64 = 1 << 53;
+
+/// The most layers a config may give a stack (`num_hidden_layers`, T5's `num_layers` and
+/// `num_decoder_layers`, GPT-2's `n_layer`): far deeper than published models (Llama 3.1 405B
+/// has 126 layers), and the bound a model JSON's recurrent layers have
+/// (`crate::scheme::layers::MAX_RECURRENT_LAYERS`).
+pub const MAX_LAYERS: u64 = 1024;

@@ -123,7 +123,7 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
     let vocab = config.count("vocab_size", family.vocab_size)?;
     let hidden = config.count("hidden_size", family.hidden_size)?;
     let intermediate = config.count("intermediate_size", family.intermediate_size)?;
-    let layers = config.count("num_hidden_layers", family.num_hidden_layers)?;
+    let layers = config.layers("num_hidden_layers", family.num_hidden_layers)?;
     let heads = config.count("num_attention_heads", family.num_attention_heads)?;
     let kv_heads = config
         .count_or_none("num_key_value_heads", family.num_key_value_heads)?

@@ -24,7 +24,7 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     let vocab = config.count("vocab_size", 50257)?;
     let positions = config.count("n_positions", 1024)?;
     let d = config.count("n_embd", 768)?;
-    let layers = config.count("n_layer", 12)?;
+    let layers = config.layers("n_layer", 12)?;
     let heads = config.count("n_head", 12)?;
     divide(config, ("n_embd", d), ("n_head", heads))?;
     let inner = match config.optional_count("n_inner")? {

@@ -29,8 +29,8 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     let d_model = config.count("d_model", 512)?;
     let d_kv = config.count("d_kv", 64)?;
     let d_ff = config.count("d_ff", 2048)?;
-    let encoder_layers = config.count("num_layers", 6)?;
-    let decoder_layers = config.count("num_decoder_layers", encoder_layers)?;
+    let encoder_layers = config.layers("num_layers", 6)?;
+    let decoder_layers = config.layers("num_decoder_layers", encoder_layers)?;
     let heads = config.count("num_heads", 8)?;
     let buckets = config.count("relative_attention_num_buckets", 32)?;
     let factor = config.number("initializer_factor", 1.0)?;

@@ -18,7 +18,7 @@ use crate::scheme::Init;
 /// The state dict `save_pretrained` writes for `class`.
 pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     let hidden = config.count("hidden_size", 768)?;
-    let layers = config.count("num_hidden_layers", 12)?;
+    let layers = config.layers("num_hidden_layers", 12)?;
     let heads = config.count("num_attention_heads", 12)?;
     let intermediate = config.count("intermediate_size", 3072)?;
     let (image_h, image_w) = config.size_pair("image_size", 224)?;

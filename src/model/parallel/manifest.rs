@@ -147,6 +147,13 @@ impl Manifest {
             count(&value["mesh"]["tp"], "mesh.tp is not a count")?,
             count(&value["mesh"]["dp"], "mesh.dp is not a count")?,
         )?;
+        // One file and, per tensor, one box per rank, as `to_json` writes them: checked before
+        // anything is computed per rank, so the work is bounded by the text's own size.
+        let world = mesh.world_size() as usize;
+        let one_per_rank = |v: &Value| v.as_array().is_some_and(|a| a.len() == world);
+        if !one_per_rank(&value["files"]) {
+            return Err(bad("its files are not one per rank of its mesh"));
+        }
         let tensors = value["tensors"]
             .as_array()
             .ok_or_else(|| bad("no tensors list"))?
@@ -160,13 +167,20 @@ impl Manifest {
                     .collect::<Result<Vec<u64>>>()?;
                 let text =
                     |v: &Value, what: &str| v.as_str().map(str::to_string).ok_or_else(|| bad(what));
-                Ok(PlacedTensor {
+                if !one_per_rank(&t["ranks"]) {
+                    return Err(bad("a tensor's boxes are not one per rank of its mesh"));
+                }
+                let tensor = PlacedTensor {
                     name: text(&t["name"], "a tensor without a name")?,
                     shape,
                     dtype: text(&t["dtype"], "a tensor without a dtype")?,
                     tp: Placement::parse(&text(&t["placements"]["tp"], "no tp placement")?)?,
                     dp: Placement::parse(&text(&t["placements"]["dp"], "no dp placement")?)?,
-                })
+                };
+                // Boxes are computed from the placements: a Shard of a dimension the tensor
+                // lacks, or a dp placement other than the mesh's, is refused first.
+                mesh.check_placements(&tensor.name, &tensor.shape, tensor.tp, tensor.dp)?;
+                Ok(tensor)
             })
             .collect::<Result<Vec<_>>>()?;
         let manifest = Manifest {

@@ -92,8 +92,48 @@ impl Mesh {
         (rank % self.tp, rank / self.tp)
     }
 
+    /// Checks the placements of tensor `name` of `shape` on this mesh, as a manifest states them:
+    /// `tp` replicated or sharding a dimension the tensor has, and `dp` the one
+    /// [`Mesh::dp_placement`] gives it (the one [`Mesh::slice`] computes boxes by). Whatever
+    /// reads placements from a file checks them with this before computing a box: `slice`
+    /// indexes the dimension a `Shard` names.
+    pub fn check_placements(
+        &self,
+        name: &str,
+        shape: &[u64],
+        tp: Placement,
+        dp: Placement,
+    ) -> Result<()> {
+        if let Placement::Shard(dim) = tp
+            && dim >= shape.len()
+        {
+            return Err(Error::invalid(
+                format!("tp placement of {name}"),
+                tp,
+                format!(
+                    "Replicate, or Shard(d) with d < {} (a dimension of its shape {shape:?})",
+                    shape.len()
+                ),
+            ));
+        }
+        let expected = self.dp_placement(shape.len());
+        if dp != expected {
+            return Err(Error::invalid(
+                format!("dp placement of {name}"),
+                dp,
+                format!(
+                    "{expected}, as dp = {} places a tensor of shape {shape:?} (FSDP's \
+                     Shard(0); Replicate for a 0-dim tensor or one dp rank)",
+                    self.dp
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The box of a tensor of `shape` placed `tp` over the tensor-parallel ranks that `rank`
-    /// holds: its tp chunk, then that chunk's dim-0 dp chunk.
+    /// holds: its tp chunk, then that chunk's dim-0 dp chunk. A `Shard` must name a dimension
+    /// of `shape` ([`Mesh::check_placements`]).
     pub fn slice(&self, shape: &[u64], tp: Placement, rank: u64) -> Slice {
         let (tp_rank, dp_rank) = self.coords(rank);
         let mut slice = Slice::whole(shape);
@@ -313,18 +353,52 @@ impl TpPlan {
 
 /// Whether `name` matches `pattern` whole, `*` standing for any run of characters other than
 /// `.`.
+///
+/// A star never takes a dot, so the pattern's dots meet the name's dots in order: the two have as
+/// many `.`-separated components, and each pattern component matches its name component. Each
+/// is matched by the greedy wildcard scan with one backtrack point (the last star), in
+/// O(pattern × name) steps, however many stars a plan file gives.
 pub fn matches_pattern(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, rest)) => {
-            let Some(tail) = name.strip_prefix(head) else {
-                return false;
-            };
-            // The star takes 0.. characters up to the next dot.
-            let limit = tail.find('.').unwrap_or(tail.len());
-            (0..=limit).any(|taken| matches_pattern(rest, &tail[taken..]))
+    let mut patterns = pattern.split('.');
+    let mut names = name.split('.');
+    loop {
+        match (patterns.next(), names.next()) {
+            (None, None) => return true,
+            (Some(pattern), Some(name))
+                if matches_component(pattern.as_bytes(), name.as_bytes()) => {}
+            _ => return false,
         }
     }
+}
+
+/// Whether `name` (no dots) matches `pattern`, `*` standing for any run of bytes. Literal bytes
+/// of the pattern are whole UTF-8 characters, so a match never splits one.
+fn matches_component(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    // The last star seen: where the pattern resumes after it, and where its match in the name ends.
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                p += 1;
+                star = Some((p, n));
+            }
+            Some(&c) if c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            // A mismatch: the last star takes one byte more, and the rest is tried from there.
+            _ => match star {
+                Some((resume, taken)) => {
+                    p = resume;
+                    n = taken + 1;
+                    star = Some((resume, taken + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -355,6 +429,53 @@ mod tests {
     }
 
     #[test]
+    fn placements_read_from_a_file_are_checked_against_the_shape_and_mesh() {
+        let mesh = Mesh::new(4, 2).unwrap();
+        let (replicate, shard) = (Placement::Replicate, Placement::Shard);
+        assert!(
+            mesh.check_placements("w", &[6, 4], shard(1), shard(0))
+                .is_ok()
+        );
+        assert!(
+            mesh.check_placements("s", &[], replicate, replicate)
+                .is_ok()
+        );
+        // rank_manifest finding C (docs/fuzzing.md): Shard(1) of a 0-dim tensor.
+        let error = mesh
+            .check_placements("s", &[], shard(1), replicate)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("tp placement of s") && error.contains("Shard(1)"),
+            "{error}"
+        );
+        let error = mesh
+            .check_placements("w", &[6, 4], shard(2), shard(0))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("d < 2"), "{error}");
+        // dp places every tensor of a dimension or more Shard(0) (one dp rank: Replicate).
+        for dp in [replicate, shard(1)] {
+            let error = mesh
+                .check_placements("w", &[6, 4], replicate, dp)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("dp placement of w"), "{error}");
+        }
+        let single = Mesh::new(4, 1).unwrap();
+        assert!(
+            single
+                .check_placements("w", &[6], replicate, replicate)
+                .is_ok()
+        );
+        assert!(
+            single
+                .check_placements("w", &[6], replicate, shard(0))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn patterns_match_whole_names_with_stars_inside_components() {
         assert!(matches_pattern("a.*.b", "a.12.b"));
         assert!(!matches_pattern("a.*.b", "a.1.2.b"));
@@ -362,6 +483,73 @@ mod tests {
         assert!(matches_pattern("m.wi*.weight", "m.wi.weight"));
         assert!(!matches_pattern("a.b", "a.b.c"));
         assert!(matches_pattern("*.*", "x.y"));
+    }
+
+    /// The recursive matcher `matches_pattern` was before placement findings F and G
+    /// (docs/fuzzing.md) — each star tried every split, exponential in the stars, and split a
+    /// name inside a multi-byte character (a panic) — here only at character boundaries.
+    fn matches_recursively(pattern: &str, name: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == name,
+            Some((head, rest)) => {
+                let Some(tail) = name.strip_prefix(head) else {
+                    return false;
+                };
+                let limit = tail.find('.').unwrap_or(tail.len());
+                (0..=limit)
+                    .filter(|&taken| tail.is_char_boundary(taken))
+                    .any(|taken| matches_recursively(rest, &tail[taken..]))
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_match_as_the_recursive_definition_does() {
+        // Every pattern and name of up to 5 characters over a, b, é, . (and * in patterns).
+        fn strings(alphabet: &[char], max: usize) -> Vec<String> {
+            let mut all = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                    .collect();
+                all.extend(last.iter().cloned());
+            }
+            all
+        }
+        let names = strings(&['a', 'b', 'é', '.'], 5);
+        let patterns = strings(&['a', 'é', '.', '*'], 5);
+        for pattern in &patterns {
+            for name in &names {
+                assert_eq!(
+                    matches_pattern(pattern, name),
+                    matches_recursively(pattern, name),
+                    "{pattern:?} on {name:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn many_stars_match_in_linear_time() {
+        // Placement finding F: `fc1.` and 40 stars and `x` took 15 s against `fc1.weight`
+        // (the recursion tried every way to share 6 characters among 40 stars).
+        let start = std::time::Instant::now();
+        let stars = "*".repeat(2000);
+        assert!(!matches_pattern(&format!("fc1.{stars}x"), "fc1.weight"));
+        assert!(matches_pattern(
+            &format!("fc1.{stars}t{stars}"),
+            "fc1.weight"
+        ));
+        let long = "a".repeat(2000);
+        assert!(!matches_pattern(&format!("{stars}b"), &long));
+        assert!(matches_pattern(&format!("*a{stars}"), &long));
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
