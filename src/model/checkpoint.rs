@@ -162,6 +162,13 @@ pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
 
 /// [`check_dir`], returning the weights files already in `dir` (which `force` allows).
 fn checked_weights(dir: &Path, force: bool) -> Result<Vec<String>> {
+    check_output_dir(dir, WEIGHTS)?;
+    weights_to_replace(dir, force)
+}
+
+/// Before any work: `dir` is a directory, or can be made one whose parent accepts a file named
+/// `probe`. An [`Error::InvalidParameter`] named `out` otherwise.
+pub fn check_output_dir(dir: &Path, probe: &str) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::invalid(
             "out",
@@ -169,6 +176,11 @@ fn checked_weights(dir: &Path, force: bool) -> Result<Vec<String>> {
             "a directory (this is a file)",
         ));
     }
+    check_dir_writable(dir, probe)
+}
+
+/// The weights files already in `dir`, which only `force` allows to replace.
+fn weights_to_replace(dir: &Path, force: bool) -> Result<Vec<String>> {
     let existing = existing_weights(dir)?;
     if !existing.is_empty() && !force {
         let mut named = existing[..existing.len().min(3)].join(", ");
@@ -181,7 +193,6 @@ fn checked_weights(dir: &Path, force: bool) -> Result<Vec<String>> {
             format!("a directory without weights; it holds {named}: pass --force to replace them"),
         ));
     }
-    check_dir_writable(dir, WEIGHTS)?;
     Ok(existing)
 }
 
@@ -234,17 +245,10 @@ impl CheckpointClaim {
     /// Locks `dir` for run `run` ([`InitJob::run_id`] of the job it will write), creating it, and
     /// refuses weights already there, or what an earlier run left, without `force`.
     pub fn new(dir: &Path, run: RunId, force: bool) -> Result<CheckpointClaim> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::invalid(
-                "out",
-                dir.display(),
-                "a directory (this is a file)",
-            ));
-        }
-        check_dir_writable(dir, WEIGHTS)?;
+        check_output_dir(dir, WEIGHTS)?;
         let mut guard = RunGuard::claim(Destination::Dir(dir), run)?;
         guard.remove_leftovers(dir, force)?;
-        let old_weights = checked_weights(dir, force)?;
+        let old_weights = weights_to_replace(dir, force)?;
         Ok(CheckpointClaim {
             guard,
             dir: dir.to_path_buf(),

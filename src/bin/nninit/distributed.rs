@@ -102,14 +102,7 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
         None => (0..mesh.world_size()).collect(),
     };
     let writes_manifest = ranks.contains(&0);
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::invalid(
-            "out",
-            dir.display(),
-            "a directory (this is a file)",
-        ));
-    }
-    nninit::model::atomic_file::check_dir_writable(&dir, MANIFEST)?;
+    nninit::model::checkpoint::check_output_dir(&dir, MANIFEST)?;
     // One rank of a launch locks its own rank; a process that writes every rank, the directory.
     let destination = match &launch {
         Some(launch) => Destination::Rank(&dir, launch.rank),
