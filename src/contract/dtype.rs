@@ -142,6 +142,12 @@ fn format(dtype: Dtype) -> (i32, i32) {
     }
 }
 
+/// 2^k for an exponent k of a normal f64 (|k| ≤ 1022), built from its bits: `powi` with a
+/// variable exponent is a libm call, and the verifier asks for an ulp per value it checks.
+fn pow2(k: i32) -> f64 {
+    f64::from_bits(((k + 1023) as u64) << 52)
+}
+
 /// Exponent of a finite, non-zero f64.
 fn exponent(x: f64) -> i32 {
     ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023
@@ -162,7 +168,7 @@ impl Dtype {
         } else {
             exponent(magnitude).max(min_exponent)
         };
-        2f64.powi(e - mantissa_bits)
+        pow2(e - mantissa_bits)
     }
 
     /// The interval of reals that round to `value` (a finite value of this dtype), its ends at
@@ -241,6 +247,13 @@ impl Dtype {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pow2_is_powi_over_every_exponent_an_ulp_takes() {
+        for k in -149..=128 {
+            assert_eq!(pow2(k), 2f64.powi(k), "2^{k}");
+        }
+    }
 
     #[test]
     fn rounding_intervals_are_the_midpoints_to_the_neighbours() {

@@ -3,6 +3,7 @@
 //! distribution, and the orthogonality measure of `orthogonal` results.
 
 mod header;
+mod moment_sums;
 pub mod orthogonality;
 pub mod stats;
 mod verifier;

@@ -15,6 +15,7 @@
 //! so the tests keep their level α. The moment z-tests use the raw values with known-parameter
 //! standard errors.
 
+use std::ops::Range;
 use std::path::Path;
 
 use serde_json::Value;
@@ -27,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::sample::sampler::Sampler;
 use crate::scheme::fans::Layout;
 use crate::scheme::{Draw, FanRule, Init, Plan};
+use crate::verify::moment_sums::moment_sums;
 use crate::verify::stats::{self, Reference, TestResult};
 
 /// Element-wise tolerance of truncated-normal values, in units of std.
@@ -42,7 +44,7 @@ const PIT_STREAM: u64 = 0x7069_745f_7665_7269; // "pit_veri"
 pub const BATTERY_SAMPLE: u64 = 1 << 16;
 /// Elements per piece of a tensor read from a file: read, regenerated with the vectorized CPU
 /// fill and compared together, one piece per thread at a time.
-const VERIFY_PIECE: u64 = 1 << 20;
+const VERIFY_PIECE: u64 = 1 << 18;
 
 /// What a tensor claims to be: everything needed to regenerate it.
 #[derive(Debug, Clone, PartialEq)]
@@ -430,12 +432,15 @@ fn battery(
 /// correct tensor, whatever the dtype's resolution.
 fn pit(values: &[(u64, f32)], reference: &Reference, dtype: Dtype) -> Vec<f64> {
     let pit_stream = StreamId::new(0, PIT_STREAM);
+    let cdf = reference.cdf_fn();
+    // Half the spacing of `unit_closed_open`'s values, so that r lies in (0, 1) symmetrically.
+    const HALF_STEP: f64 = 1.0 / (1u64 << 25) as f64;
     values
         .iter()
         .map(|&(i, v)| {
             let (lo, hi) = dtype.rounding_interval(v);
-            let (f_lo, f_hi) = (reference.cdf(lo), reference.cdf(hi));
-            let r = f64::from(unit_closed_open(pit_stream.word(i))) + 2f64.powi(-25);
+            let (f_lo, f_hi) = (cdf(lo), cdf(hi));
+            let r = f64::from(unit_closed_open(pit_stream.word(i))) + HALF_STEP;
             f_lo + r * (f_hi - f_lo)
         })
         .collect()
@@ -444,8 +449,18 @@ fn pit(values: &[(u64, f32)], reference: &Reference, dtype: Dtype) -> Vec<f64> {
 /// KS, Anderson–Darling and χ² on the uniforms of a tensor's values.
 fn distribution_tests(uniforms: &[f64], alpha: f64) -> Result<Vec<TestResult>> {
     // Sorted once here: each test's own sort of sorted values is then one linear pass.
-    let mut sorted = uniforms.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
+    // Between +0.0 and 1.0, where PIT values lie, the bit patterns sort as the values do, and a
+    // u64 sort is quicker than `total_cmp`'s.
+    let in_unit = |u: &f64| u.to_bits() <= 1f64.to_bits();
+    let sorted: Vec<f64> = if uniforms.iter().all(in_unit) {
+        let mut bits: Vec<u64> = uniforms.iter().map(|u| u.to_bits()).collect();
+        bits.sort_unstable();
+        bits.into_iter().map(f64::from_bits).collect()
+    } else {
+        let mut sorted = uniforms.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        sorted
+    };
     let uniforms = &sorted[..];
     let unit = Reference::Uniform {
         low: 0.0,
@@ -465,8 +480,9 @@ fn distribution_tests(uniforms: &[f64], alpha: f64) -> Result<Vec<TestResult>> {
     Ok(tests)
 }
 
-/// Reads `buf.len()` bytes at byte `offset` of a tensor's data.
-type ReadAt<'a> = dyn Fn(u64, &mut [u8]) -> Result<()> + Sync + 'a;
+/// Reads `len` bytes at byte `offset` of a tensor's data into `storage` (grown as needed) and
+/// says where in it they lie: a direct read lands in an aligned window of it.
+type ReadAt<'a> = dyn Fn(u64, usize, &mut Vec<u8>) -> Result<Range<usize>> + Sync + 'a;
 
 /// What one piece of a streamed tensor gave.
 #[derive(Default)]
@@ -511,6 +527,19 @@ impl Checked {
     }
 }
 
+/// `bytes` of `dtype` as f32 values: the bytes themselves where they are aligned little-endian
+/// f32s (no copy), else decoded into `scratch`.
+fn as_values<'a>(dtype: Dtype, bytes: &'a [u8], scratch: &'a mut Vec<f32>) -> &'a [f32] {
+    if dtype == Dtype::F32
+        && cfg!(target_endian = "little")
+        && let Ok(values) = bytemuck::try_cast_slice(bytes)
+    {
+        return values;
+    }
+    decode_into(dtype, bytes, scratch);
+    scratch
+}
+
 /// `bytes` of `dtype` as f32 values into `out`, which keeps its allocation.
 fn decode_into(dtype: Dtype, bytes: &[u8], out: &mut Vec<f32>) {
     out.clear();
@@ -534,63 +563,13 @@ fn decode_into(dtype: Dtype, bytes: &[u8], out: &mut Vec<f32>) {
 }
 
 thread_local! {
-    /// A piece's bytes as read and as regenerated, and its values, kept by each thread from
-    /// piece to piece (and tensor to tensor): fresh ones cost a page fault per 4 KiB.
+    /// A piece's bytes as read and as regenerated, and its values where they must be decoded,
+    /// kept by each thread from piece to piece (and tensor to tensor): fresh ones cost a page
+    /// fault per 4 KiB. A piece takes them out and puts them back: while the fill it calls
+    /// waits for its own parallel parts, the thread may start another piece, which then finds
+    /// none (a borrow held across the fill panicked there, on an 8B checkpoint).
     static PIECE_BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>, Vec<f32>)> =
         const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
-}
-
-/// Sums of (x − center)^k, k = 1..4, over `xs`, in f64: eight lanes at a time, compiled for the
-/// widest vector instructions the CPU has.
-fn moment_sums(xs: &[f32], center: f64) -> [f64; 4] {
-    /// One lane array per power, so that each `+=` below is one vector add.
-    type Lanes = [[f64; 8]; 4];
-    #[inline(always)]
-    fn step([s1, s2, s3, s4]: &mut Lanes, chunk: &[f32; 8], center: f64) {
-        let d: [f64; 8] = std::array::from_fn(|l| f64::from(chunk[l]) - center);
-        let d2: [f64; 8] = std::array::from_fn(|l| d[l] * d[l]);
-        for l in 0..8 {
-            s1[l] += d[l];
-            s2[l] += d2[l];
-            s3[l] += d2[l] * d[l];
-            s4[l] += d2[l] * d2[l];
-        }
-    }
-    // A plain function (no closure), so it inlines into the target-feature copies below.
-    #[inline(always)]
-    fn lanes(xs: &[f32], center: f64) -> [f64; 4] {
-        let mut sums: Lanes = [[0.0; 8]; 4];
-        let mut chunks = xs.chunks_exact(8);
-        for chunk in chunks.by_ref() {
-            step(&mut sums, chunk.try_into().expect("8 values"), center);
-        }
-        // The rest padded with the center, which adds 0 (the center is an f32 value).
-        if !chunks.remainder().is_empty() {
-            let mut rest = [center as f32; 8];
-            rest[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-            step(&mut sums, &rest, center);
-        }
-        sums.map(|lanes| lanes.iter().sum())
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn avx512(xs: &[f32], center: f64) -> [f64; 4] {
-            lanes(xs, center)
-        }
-        #[target_feature(enable = "avx2")]
-        fn avx2(xs: &[f32], center: f64) -> [f64; 4] {
-            lanes(xs, center)
-        }
-        use crate::backend::cpu::CpuIsa;
-        match CpuIsa::current() {
-            // SAFETY: the CPU has the instructions each is compiled for (`CpuIsa` checked).
-            Ok(CpuIsa::Avx512) => return unsafe { avx512(xs, center) },
-            Ok(CpuIsa::Avx2) => return unsafe { avx2(xs, center) },
-            _ => {}
-        }
-    }
-    lanes(xs, center)
 }
 
 /// Verifies a sampled draw read piece by piece through `read`: each piece regenerated with the
@@ -632,84 +611,92 @@ fn verify_sampled_stream(
     let zero_row = claim.zero_row.zip(claim.shape.first().copied());
     let row_len = claim.shape.iter().skip(1).product::<u64>();
     let zeroed = |i: u64| zero_row.is_some_and(|(row, _)| row_len > 0 && i / row_len == row);
+    // Pieces run on whichever thread is free: each on this thread's instruction set.
+    let isa = crate::backend::cpu::CpuIsa::current()?;
     let outcomes: Vec<PieceOutcome> = pieces
         .par_iter()
         .map(|&(piece, p0)| {
-            PIECE_BUFFERS.with_borrow_mut(|(file, expected, got)| -> Result<PieceOutcome> {
-                let n = piece.numel();
-                let mut out = PieceOutcome::default();
-                let c_range = checked.first_at(p0)..checked.first_at(p0 + n);
-                if c_range.is_empty() {
-                    return Ok(out);
-                }
-                file.resize((n * size) as usize, 0);
-                read(p0 * size, file)?;
-                decode_into(dtype, file, got);
-                let mut sums = [0f64; 4];
-                let add = |xs: &[f32], sums: &mut [f64; 4]| {
-                    for (sum, part) in sums.iter_mut().zip(moment_sums(xs, center)) {
-                        *sum += part;
+            crate::backend::cpu::with_isa(isa, || {
+                let (mut storage, mut expected, mut decoded) = PIECE_BUFFERS.take();
+                let outcome = (|| -> Result<PieceOutcome> {
+                    let (storage, expected, decoded) = (&mut storage, &mut expected, &mut decoded);
+                    let n = piece.numel();
+                    let mut out = PieceOutcome::default();
+                    let c_range = checked.first_at(p0)..checked.first_at(p0 + n);
+                    if c_range.is_empty() {
+                        return Ok(out);
                     }
-                };
-                let compare = |got: f32, want: f32, out: &mut PieceOutcome| {
-                    let difference = (f64::from(got) - f64::from(want)).abs();
-                    if difference.is_nan() || difference > tolerance + dtype.ulp(want) {
-                        out.mismatches += 1;
-                    }
-                    out.worst = if difference.is_nan() {
-                        f64::INFINITY
-                    } else {
-                        out.worst.max(difference)
+                    let at = read(p0 * size, (n * size) as usize, storage)?;
+                    let file = &storage[at];
+                    let got = as_values(dtype, file, decoded);
+                    let mut sums = [0f64; 4];
+                    let add = |xs: &[f32], sums: &mut [f64; 4]| {
+                        for (sum, part) in sums.iter_mut().zip(moment_sums(xs, center)) {
+                            *sum += part;
+                        }
                     };
-                };
-                if count == len {
-                    // Every element: the piece regenerated whole, compared bytewise first.
-                    expected.resize(file.len(), 0);
-                    crate::backend::cpu::fill_rows_bytes(
-                        sampler,
-                        claim.stream,
-                        piece,
-                        dtype,
-                        expected,
-                    )?;
-                    if zero_row.is_some() {
-                        for k in 0..n {
-                            if zeroed(piece.index(k)) {
-                                let at = (k * size) as usize;
-                                expected[at..at + size as usize].fill(0);
+                    let compare = |got: f32, want: f32, out: &mut PieceOutcome| {
+                        let difference = (f64::from(got) - f64::from(want)).abs();
+                        if difference.is_nan() || difference > tolerance + dtype.ulp(want) {
+                            out.mismatches += 1;
+                        }
+                        out.worst = if difference.is_nan() {
+                            f64::INFINITY
+                        } else {
+                            out.worst.max(difference)
+                        };
+                    };
+                    if count == len {
+                        // Every element: the piece regenerated whole, compared bytewise first.
+                        expected.resize(file.len(), 0);
+                        crate::backend::cpu::fill_rows_bytes(
+                            sampler,
+                            claim.stream,
+                            piece,
+                            dtype,
+                            expected,
+                        )?;
+                        if zero_row.is_some() {
+                            for k in 0..n {
+                                if zeroed(piece.index(k)) {
+                                    let at = (k * size) as usize;
+                                    expected[at..at + size as usize].fill(0);
+                                }
                             }
                         }
-                    }
-                    if file != expected {
-                        let want = dtype.decode(expected);
-                        for (&g, &w) in got.iter().zip(&want) {
-                            compare(g, w, &mut out);
+                        if file != &expected[..] {
+                            let want = dtype.decode(expected);
+                            for (&g, &w) in got.iter().zip(&want) {
+                                compare(g, w, &mut out);
+                            }
+                        }
+                        add(got, &mut sums);
+                    } else {
+                        for c in c_range.clone() {
+                            let k = checked.position(c) - p0;
+                            let i = piece.index(k);
+                            let want = if zeroed(i) {
+                                0.0
+                            } else {
+                                let bits = prepared.block_bits(claim.stream.block(i / 4), dtype)
+                                    [(i % 4) as usize];
+                                dtype.value_of(bits)
+                            };
+                            compare(got[k as usize], want, &mut out);
+                            add(&got[k as usize..k as usize + 1], &mut sums);
                         }
                     }
-                    add(got, &mut sums);
-                } else {
-                    for c in c_range.clone() {
+                    out.checked = c_range.end - c_range.start;
+                    out.sums = sums;
+                    for c in checked.battery_in(c_range) {
                         let k = checked.position(c) - p0;
-                        let i = piece.index(k);
-                        let want = if zeroed(i) {
-                            0.0
-                        } else {
-                            let bits = prepared.block_bits(claim.stream.block(i / 4), dtype)
-                                [(i % 4) as usize];
-                            dtype.value_of(bits)
-                        };
-                        compare(got[k as usize], want, &mut out);
-                        add(&got[k as usize..k as usize + 1], &mut sums);
+                        out.battery.push((piece.index(k), got[k as usize]));
                     }
-                }
-                out.checked = c_range.end - c_range.start;
-                out.sums = sums;
-                for c in checked.battery_in(c_range) {
-                    let k = checked.position(c) - p0;
-                    out.battery.push((piece.index(k), got[k as usize]));
-                }
-                Ok(out)
-            })
+                    Ok(out)
+                })();
+                PIECE_BUFFERS.set((storage, expected, decoded));
+                outcome
+            })?
         })
         .collect::<Result<_>>()?;
     let mut total = PieceOutcome::default();
@@ -781,9 +768,9 @@ fn verify_read(
         _ => {
             let len = usize::try_from(data_len)
                 .map_err(|_| Error::invalid("tensor", &claim.name, "fits in memory"))?;
-            let mut bytes = crate::error::host_vec("tensor", &claim.name, len, 0u8)?;
-            read(0, &mut bytes)?;
-            verify_values(&claim.dtype.decode(&bytes), claim, options)
+            let mut storage = Vec::new();
+            let at = read(0, len, &mut storage)?;
+            verify_values(&claim.dtype.decode(&storage[at]), claim, options)
         }
     }
 }
@@ -830,9 +817,8 @@ fn verify_int_zeros(name: &str, record: &str, data_len: u64, read: &ReadAt) -> R
     let mut offset = 0;
     while offset < data_len {
         let len = (data_len - offset).min(8 * VERIFY_PIECE);
-        buf.resize(len as usize, 0);
-        read(offset, &mut buf)?;
-        for value in buf
+        let at = read(offset, len as usize, &mut buf)?;
+        for value in buf[at]
             .chunks_exact(8)
             .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
         {
@@ -891,40 +877,72 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> Result<Vec<Report>> 
     let mut names: Vec<&String> = header.tensors.keys().collect();
     names.sort();
     // Tensors side by side: one's distribution tests run while another's pieces are read.
+    // The threads are the calling thread's instruction set (`with_isa`) in the verifier's pool.
     use rayon::prelude::*;
-    names
-        .par_iter()
-        .map(|&name| -> Result<Report> {
-            let record = said(&tensor_key(name))
-                .ok_or_else(|| not_ours(format!("tensor {name} has no nninit metadata")))?;
-            let range = header
-                .data_range(name)
-                .filter(|r| r.start <= r.end)
-                .ok_or_else(|| not_ours(format!("tensor {name} has no valid data_offsets")))?;
-            if range.end > file_len {
-                return Err(not_ours(format!(
-                    "tensor {name}'s data ends at byte {}, past the end of the file \
+    let isa = crate::backend::cpu::CpuIsa::current()?;
+    let verify = |name: &String| -> Result<Report> {
+        let record = said(&tensor_key(name))
+            .ok_or_else(|| not_ours(format!("tensor {name} has no nninit metadata")))?;
+        let range = header
+            .data_range(name)
+            .filter(|r| r.start <= r.end)
+            .ok_or_else(|| not_ours(format!("tensor {name} has no valid data_offsets")))?;
+        if range.end > file_len {
+            return Err(not_ours(format!(
+                "tensor {name}'s data ends at byte {}, past the end of the file \
                      ({file_len} bytes): a truncated file",
-                    range.end
-                )));
-            }
-            let read = |offset: u64, buf: &mut [u8]| {
-                file.read_exact_at(buf, range.start + offset).map_err(io)
-            };
-            let dtype = header.tensors[name]["dtype"].as_str().unwrap_or_default();
-            if dtype == "I64" {
-                return verify_int_zeros(name, record, range.end - range.start, &read);
-            }
-            let claim = Claim::from_metadata(name, record)?;
-            if format!("{:?}", claim.dtype.safetensors_dtype()) != dtype {
-                return Err(not_ours(format!(
-                    "tensor {name} is {dtype} but its metadata says {}",
-                    claim.dtype.name()
-                )));
-            }
-            verify_read(&claim, range.end - range.start, &read, options)
-        })
-        .collect()
+                range.end
+            )));
+        }
+        let read = |offset: u64, len: usize, storage: &mut Vec<u8>| {
+            file.read_into(range.start + offset, len, storage)
+                .map_err(io)
+        };
+        let dtype = header.tensors[name]["dtype"].as_str().unwrap_or_default();
+        if dtype == "I64" {
+            return verify_int_zeros(name, record, range.end - range.start, &read);
+        }
+        let claim = Claim::from_metadata(name, record)?;
+        if format!("{:?}", claim.dtype.safetensors_dtype()) != dtype {
+            return Err(not_ours(format!(
+                "tensor {name} is {dtype} but its metadata says {}",
+                claim.dtype.name()
+            )));
+        }
+        verify_read(&claim, range.end - range.start, &read, options)
+    };
+    on_verify_threads(|| {
+        names
+            .par_iter()
+            .map(|name| crate::backend::cpu::with_isa(isa, || verify(name))?)
+            .collect()
+    })
+}
+
+/// The most threads [`on_verify_threads`] runs: each holds about two pieces (2 MiB of f32), so
+/// that a verify stays well under 512 MB on any machine, and this many threads read faster than
+/// any disk delivers.
+const MAX_VERIFY_THREADS: usize = 128;
+
+/// Runs `work` in the verifier's thread pool: twice as many threads as the global pool's (the
+/// cores, or `RAYON_NUM_THREADS`), at most [`MAX_VERIFY_THREADS`], because a thread spends part
+/// of each piece waiting for the disk, and another computes on its core meanwhile. Measured on
+/// gpt2 (652 MB, 2 cores): 0.65 s with 2 threads, 0.56 s with 4, against 0.47 s for `dd` to
+/// read the file.
+fn on_verify_threads<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads((2 * rayon::current_num_threads()).min(MAX_VERIFY_THREADS))
+            .thread_name(|i| format!("nninit-verify-{i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(work),
+        // No threads to be had: the global pool's.
+        None => work(),
+    }
 }
 
 /// A file read at any offset by many threads at once, straight from the disk (Linux `O_DIRECT`)
@@ -938,11 +956,6 @@ struct DiskReader {
 
 /// Alignment of a direct read's memory, offset and length.
 const READ_ALIGN: u64 = 4096;
-
-thread_local! {
-    /// Each thread's page-aligned buffer for direct reads.
-    static ALIGNED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
 
 impl DiskReader {
     fn open(path: &Path) -> std::io::Result<DiskReader> {
@@ -965,50 +978,74 @@ impl DiskReader {
         Ok(self.file.metadata()?.len())
     }
 
-    /// Fills `buf` from byte `offset`: directly through an aligned window where that works,
-    /// else through the page cache.
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    /// Reads `len` bytes from byte `offset` into `storage` and says where they lie in it:
+    /// directly, through the aligned window around them, where that works, else through the
+    /// page cache at its start.
+    fn read_into(
+        &self,
+        offset: u64,
+        len: usize,
+        storage: &mut Vec<u8>,
+    ) -> std::io::Result<Range<usize>> {
         if let Some(direct) = &self.direct
-            && read_direct(direct, buf, offset).is_ok()
+            && let Ok(at) = read_direct(direct, offset, len, storage)
         {
-            return Ok(());
+            return Ok(at);
         }
-        read_exact_at(&self.file, buf, offset)
+        grow(storage, len)?;
+        read_exact_at(&self.file, &mut storage[..len], offset)?;
+        Ok(0..len)
     }
 }
 
-/// `buf` from `offset` of `file` (opened `O_DIRECT`): the aligned window around it read into
-/// this thread's aligned buffer, then copied out.
+/// `storage` made at least `len` bytes long; too large a request is an error, not an abort.
+fn grow(storage: &mut Vec<u8>, len: usize) -> std::io::Result<()> {
+    if storage.len() < len {
+        storage
+            .try_reserve_exact(len - storage.len())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::OutOfMemory))?;
+        storage.resize(len, 0);
+    }
+    Ok(())
+}
+
+/// `len` bytes from `offset` of `file` (opened `O_DIRECT`): the aligned window around them read
+/// into an aligned part of `storage`; returns where the bytes asked for lie.
 #[cfg(unix)]
-fn read_direct(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+fn read_direct(
+    file: &std::fs::File,
+    offset: u64,
+    len: usize,
+    storage: &mut Vec<u8>,
+) -> std::io::Result<Range<usize>> {
     use std::os::unix::fs::FileExt;
     let start = offset / READ_ALIGN * READ_ALIGN;
-    let end = (offset + buf.len() as u64).next_multiple_of(READ_ALIGN);
+    let end = (offset + len as u64).next_multiple_of(READ_ALIGN);
     let window = (end - start) as usize;
-    ALIGNED.with_borrow_mut(|storage| {
-        if storage.len() < window + READ_ALIGN as usize {
-            storage.resize(window + READ_ALIGN as usize, 0);
+    grow(storage, window + READ_ALIGN as usize)?;
+    let at = storage.as_ptr().align_offset(READ_ALIGN as usize);
+    let aligned = &mut storage[at..at + window];
+    let need = (offset - start) as usize + len;
+    let mut got = 0;
+    while got < need {
+        // Whole aligned blocks each time; a read ends early only at the end of the file.
+        let n = file.read_at(&mut aligned[got..], start + got as u64)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
-        let at = storage.as_ptr().align_offset(READ_ALIGN as usize);
-        let aligned = &mut storage[at..at + window];
-        let need = (offset - start) as usize + buf.len();
-        let mut got = 0;
-        while got < need {
-            // Whole aligned blocks each time; a read ends early only at the end of the file.
-            let n = file.read_at(&mut aligned[got..], start + got as u64)?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            got += n;
-        }
-        let from = (offset - start) as usize;
-        buf.copy_from_slice(&aligned[from..from + buf.len()]);
-        Ok(())
-    })
+        got += n;
+    }
+    let from = at + (offset - start) as usize;
+    Ok(from..from + len)
 }
 
 #[cfg(not(unix))]
-fn read_direct(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+fn read_direct(
+    _: &std::fs::File,
+    _: u64,
+    _: usize,
+    _: &mut Vec<u8>,
+) -> std::io::Result<Range<usize>> {
     Err(std::io::ErrorKind::Unsupported.into())
 }
 

@@ -238,6 +238,13 @@ impl Reference {
         self.prepare().sf(x)
     }
 
+    /// [`Reference::cdf`] with its constants (the truncated normal's mass) computed once, for
+    /// loops over many values.
+    pub fn cdf_fn(&self) -> impl Fn(f64) -> f64 + Copy + use<> {
+        let prepared = self.prepare();
+        move |x| prepared.cdf(x)
+    }
+
     /// The distribution function with its constants (the truncated normal's mass) computed once,
     /// for loops over many values.
     pub(super) fn prepare(&self) -> Prepared {
