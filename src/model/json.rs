@@ -178,6 +178,7 @@ pub fn parse_model_json(text: &str) -> Result<Vec<FileTensor>> {
                 FileTensor::from(ModelTensor {
                     param,
                     tied_to: None,
+                    role: None,
                 })
             }));
         } else {
@@ -235,6 +236,7 @@ fn tensor(entry: &Entry<'_>) -> Result<FileTensor> {
         tensor: ModelTensor {
             param,
             tied_to: None,
+            role: None,
         },
         dtype,
         layout,

@@ -8,6 +8,7 @@
 //! - [`parallel`]: tensor- and data-parallel ranks — placements, plans, the launcher's
 //!   rank, the rank files' manifest;
 //! - [`atomic_file`]: output files appear whole or not at all;
+//! - [`role`]: what each tensor is (embedding, attention query, norm, …), the key of a recipe;
 //! - [`study`]: the seed notes' depth experiment (a 100-layer chain).
 
 pub mod atomic_file;
@@ -17,6 +18,7 @@ pub mod init;
 pub mod json;
 pub mod parallel;
 pub mod presets;
+pub mod role;
 pub mod run;
 pub mod safetensors;
 pub mod study;

@@ -13,6 +13,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
+use crate::model::role::TensorRole;
 use crate::scheme::Init;
 use crate::scheme::fans::{FanMode, Nonlinearity};
 use crate::scheme::layers::{self, Param, ParamInit};
@@ -24,6 +25,9 @@ pub struct ModelTensor {
     pub param: Param,
     /// For tied weights: the name of the tensor whose values (and stream) it repeats.
     pub tied_to: Option<String>,
+    /// What it is in its model, where its builder says (the Hugging Face configs'); the presets
+    /// and model JSON name no roles yet.
+    pub role: Option<TensorRole>,
 }
 
 /// The presets `nninit init --model` knows.
@@ -60,6 +64,7 @@ pub fn preset(name: &str) -> Result<Vec<ModelTensor>> {
         .map(|param| ModelTensor {
             param,
             tied_to: None,
+            role: None,
         })
         .collect())
 }
@@ -163,6 +168,7 @@ fn scheme(name: String, shape: Vec<u64>, init: Init) -> ModelTensor {
             },
         },
         tied_to: None,
+        role: None,
     }
 }
 

@@ -54,13 +54,13 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Runs the ranks this process owns of `model` on the mesh `args` give.
-pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
+/// Where every tensor of `model` goes on the mesh `args` give: the manifest, before any rank
+/// writes (and without its run id).
+pub fn placed(args: &InitArgs, request: &Request, model: &Model) -> Result<Manifest> {
     let mesh = Mesh::new(args.tp.unwrap_or(1), args.dp.unwrap_or(1))?;
-    let launch = request.launch;
     if let Some(Launch {
         world_size, source, ..
-    }) = &launch
+    }) = &request.launch
         && *world_size != mesh.world_size()
     {
         return Err(Error::invalid(
@@ -74,9 +74,9 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
             ),
         ));
     }
-    let plan = match (&args.plan, model.plan) {
+    let plan = match (&args.plan, &model.plan) {
         (Some(path), _) => read_plan(path)?,
-        (None, Some(plan)) => plan,
+        (None, Some(plan)) => plan.clone(),
         (None, None) if mesh.tp == 1 => TpPlan::default(),
         (None, None) => {
             return Err(Error::invalid(
@@ -89,7 +89,19 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
             ));
         }
     };
-    let mut manifest = place(&model.name, &model.job, &plan, mesh)?;
+    place(&model.name, &model.job, &plan, mesh)
+}
+
+/// The rank that `--rank` or the launcher names, if any.
+pub fn rank(request: &Request) -> Option<u64> {
+    request.launch.as_ref().map(|launch| launch.rank)
+}
+
+/// Runs the ranks this process owns of `model` on the mesh `args` give.
+pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
+    let mut manifest = placed(args, &request, &model)?;
+    let mesh = manifest.mesh;
+    let launch = request.launch;
     // Every rank computes the same id: the ranks of one run share the directory.
     let run = model.job.run_id();
     manifest.run = Some(run.to_string());

@@ -14,7 +14,7 @@ use nninit::model::json::FileTensor;
 use nninit::{Dtype, Error, Result};
 
 use crate::device::{Device, backend, check_output_dir};
-use crate::distributed;
+use crate::{distributed, dry_run};
 
 #[derive(Args)]
 pub struct InitArgs {
@@ -68,6 +68,13 @@ pub struct InitArgs {
     /// removes this run's files), in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub rank_timeout: u64,
+    /// Print each tensor's key, shape, dtype, role, spec and (with --tp/--dp and a rank) the box
+    /// this rank holds, without drawing or writing anything.
+    #[arg(long, conflicts_with = "shard")]
+    pub dry_run: bool,
+    /// With --dry-run: one JSON object a line (key, shape, dtype, role, spec, box).
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
 }
 
 impl Default for InitArgs {
@@ -88,6 +95,8 @@ impl Default for InitArgs {
             rank: None,
             world_size: None,
             rank_timeout: 600,
+            dry_run: false,
+            json: false,
         }
     }
 }
@@ -118,7 +127,8 @@ pub fn run(args: InitArgs) -> Result<()> {
             .collect();
         (args.model.clone(), tensors)
     };
-    if let Some(request) = distributed::requested(&args)? {
+    let request = distributed::requested(&args)?;
+    if request.is_some() || args.dry_run {
         let plan = match args.model.ends_with(".json") {
             true => None,
             false => Some(nninit::model::presets::tp_plan(&args.model)?),
@@ -130,7 +140,10 @@ pub fn run(args: InitArgs) -> Result<()> {
             config_json: None,
             stem: model_name,
         };
-        return distributed::run(&args, request, model);
+        return match request {
+            Some(request) if !args.dry_run => distributed::run(&args, request, model),
+            request => dry_run(&args, request, &model),
+        };
     }
     let out = args.out.clone().unwrap_or_else(|| match shard {
         None => PathBuf::from(format!("{model_name}.safetensors")),
@@ -186,7 +199,8 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
         )
     })?;
     let model = HfModel::from_config_json(&text)?;
-    if let Some(request) = distributed::requested(args)? {
+    let request = distributed::requested(args)?;
+    if request.is_some() || args.dry_run {
         let model = distributed::Model {
             name: model.class.to_string(),
             config_json: Some(model.config_json(dtype.torch_name())),
@@ -198,7 +212,10 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
                 dtype,
             ),
         };
-        return distributed::run(args, request, model);
+        return match request {
+            Some(request) if !args.dry_run => distributed::run(args, request, model),
+            request => dry_run(args, request, &model),
+        };
     }
     let dir = args
         .out
@@ -231,6 +248,35 @@ fn run_config(config: &Path, args: &InitArgs) -> Result<()> {
     );
     print_summary(&place, &written.init, gpu.is_some());
     Ok(())
+}
+
+/// `--dry-run`: the plan printed, with this rank's boxes where placement flags or a launcher
+/// ask for ranks.
+fn dry_run(
+    args: &InitArgs,
+    request: Option<distributed::Request>,
+    model: &distributed::Model,
+) -> Result<()> {
+    let Some(request) = request else {
+        return dry_run::print(&model.job, None, args.json);
+    };
+    let manifest = distributed::placed(args, &request, model)?;
+    let world_size = manifest.mesh.world_size();
+    let rank = distributed::rank(&request).ok_or_else(|| {
+        Error::invalid(
+            "rank",
+            "none",
+            "--rank R (or a launcher's rank): --dry-run with --tp/--dp prints one rank's boxes",
+        )
+    })?;
+    if rank >= world_size {
+        return Err(Error::invalid(
+            "rank",
+            rank,
+            format!("below the world size, {world_size}"),
+        ));
+    }
+    dry_run::print(&model.job, Some((&manifest, rank)), args.json)
 }
 
 pub fn progress_bar(tensors: usize) -> Option<ProgressBar> {

@@ -13,6 +13,7 @@ mod bench;
 mod bits;
 mod device;
 mod distributed;
+mod dry_run;
 mod fill;
 mod init;
 mod interrupt;

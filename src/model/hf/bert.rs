@@ -8,8 +8,8 @@
 
 use crate::error::Result;
 use crate::model::hf::config::{Config, divide};
-use crate::model::hf::{Tensors, base_std};
-use crate::scheme::Init;
+use crate::model::hf::{Tensors, base_recipe, base_std};
+use crate::model::role::Role;
 
 /// The state dict `save_pretrained` writes for `class` (`BertForMaskedLM` or `BertModel`).
 pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
@@ -31,7 +31,8 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     let tied = config.flag("tie_word_embeddings", true)?;
     let masked_lm = class == "BertForMaskedLM";
 
-    let mut out = Tensors::new(base_std(config)?);
+    let std = base_std(config)?;
+    let mut out = Tensors::new(layers, move |role| base_recipe(role, std));
     let bert = if masked_lm { "bert." } else { "" };
     let embeddings = format!("{bert}embeddings");
     out.shard(&format!("{embeddings}.word_embeddings.weight"), 0);
@@ -39,55 +40,68 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     // The MLM head's vocabulary projection (and its bias) split by vocabulary, as the embedding.
     out.shard("cls.predictions.bias", 0);
     out.shard("cls.predictions.decoder.*", 0);
-    out.embedding(
-        &format!("{embeddings}.word_embeddings.weight"),
-        vocab,
-        hidden,
-        pad,
-    );
-    out.embedding(
-        &format!("{embeddings}.position_embeddings.weight"),
+    let embedding = |out: &mut Tensors, name: &str, rows: u64, padding: Option<u64>, role: Role| {
+        out.embedding(
+            &format!("{embeddings}.{name}.weight"),
+            rows,
+            hidden,
+            padding,
+            role,
+        );
+    };
+    embedding(&mut out, "word_embeddings", vocab, pad, Role::Embedding);
+    embedding(
+        &mut out,
+        "position_embeddings",
         positions,
-        hidden,
         None,
+        Role::PositionEmbedding,
     );
-    out.embedding(
-        &format!("{embeddings}.token_type_embeddings.weight"),
+    embedding(
+        &mut out,
+        "token_type_embeddings",
         type_vocab,
-        hidden,
         None,
+        Role::TokenTypeEmbedding,
     );
     out.layer_norm(&format!("{embeddings}.LayerNorm"), hidden);
     for layer in 0..layers {
+        out.in_layer(Some(layer));
         let p = format!("{bert}encoder.layer.{layer}");
-        for projection in ["query", "key", "value"] {
-            out.linear(
-                &format!("{p}.attention.self.{projection}"),
-                hidden,
-                hidden,
-                true,
-            );
+        for (projection, role) in [
+            ("query", Role::AttentionQ),
+            ("key", Role::AttentionK),
+            ("value", Role::AttentionV),
+        ] {
+            let prefix = format!("{p}.attention.self.{projection}");
+            out.linear(&prefix, hidden, hidden, true, role);
         }
-        out.linear(&format!("{p}.attention.output.dense"), hidden, hidden, true);
+        let prefix = format!("{p}.attention.output.dense");
+        out.linear(&prefix, hidden, hidden, true, Role::AttentionO);
         out.layer_norm(&format!("{p}.attention.output.LayerNorm"), hidden);
-        out.linear(
-            &format!("{p}.intermediate.dense"),
-            hidden,
-            intermediate,
-            true,
-        );
-        out.linear(&format!("{p}.output.dense"), intermediate, hidden, true);
+        let prefix = format!("{p}.intermediate.dense");
+        out.linear(&prefix, hidden, intermediate, true, Role::MlpUp);
+        let prefix = format!("{p}.output.dense");
+        out.linear(&prefix, intermediate, hidden, true, Role::MlpDown);
         out.layer_norm(&format!("{p}.output.LayerNorm"), hidden);
     }
+    out.in_layer(None);
     if masked_lm {
-        out.constant("cls.predictions.bias", &[vocab], Init::Zeros);
-        out.linear("cls.predictions.transform.dense", hidden, hidden, true);
+        out.bias("cls.predictions.bias", &[vocab], Role::OutputHead);
+        let prefix = "cls.predictions.transform.dense";
+        out.linear(prefix, hidden, hidden, true, Role::HeadTransform);
         out.layer_norm("cls.predictions.transform.LayerNorm", hidden);
         if !tied {
-            out.linear("cls.predictions.decoder", hidden, vocab, true);
+            out.linear(
+                "cls.predictions.decoder",
+                hidden,
+                vocab,
+                true,
+                Role::OutputHead,
+            );
         }
     } else {
-        out.linear("pooler.dense", hidden, hidden, true);
+        out.linear("pooler.dense", hidden, hidden, true, Role::Pooler);
     }
     Ok(out)
 }

@@ -10,7 +10,8 @@
 
 use crate::error::Result;
 use crate::model::hf::config::{Config, divide, head_dim, times};
-use crate::model::hf::{Tensors, base_std};
+use crate::model::hf::{Tensors, base_recipe, base_std};
+use crate::model::role::{Part, Role, TensorRole};
 use crate::scheme::Init;
 
 /// Where a family's projection biases come from.
@@ -136,7 +137,6 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
     let head_dim = head_dim(config, family.head_dim, hidden, heads)?;
     let q_width = times(config, "num_attention_heads", heads, head_dim)?;
     let kv_width = times(config, "num_key_value_heads", kv_heads, head_dim)?;
-    let std = base_std(config)?;
     let tied = config.flag("tie_word_embeddings", family.tie_word_embeddings)?;
     let pad = config.padding_row("pad_token_id", family.pad_token_id, vocab)?;
     let (qkv_bias, o_bias, mlp_bias) = (
@@ -145,7 +145,7 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
         family.mlp_bias.read(config)?,
     );
 
-    let mut out = Tensors::new(std);
+    let mut out = Tensors::new(layers, recipe(family, base_std(config)?));
     out.shard("model.embed_tokens.weight", 0);
     let attn = "model.layers.*.self_attn";
     out.shard_heads(&format!("{attn}.q_proj.*"), 0, "num_attention_heads", heads);
@@ -171,37 +171,88 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
     out.shard("model.layers.*.mlp.up_proj.*", 0);
     out.shard("model.layers.*.mlp.down_proj.weight", 1);
     out.shard("lm_head.weight", 0);
-    out.embedding("model.embed_tokens.weight", vocab, hidden, pad);
+    out.embedding(
+        "model.embed_tokens.weight",
+        vocab,
+        hidden,
+        pad,
+        Role::Embedding,
+    );
     for layer in 0..layers {
+        out.in_layer(Some(layer));
         let attn = format!("model.layers.{layer}.self_attn");
-        out.linear(&format!("{attn}.q_proj"), hidden, q_width, qkv_bias);
-        out.linear(&format!("{attn}.k_proj"), hidden, kv_width, qkv_bias);
-        out.linear(&format!("{attn}.v_proj"), hidden, kv_width, qkv_bias);
-        out.linear(&format!("{attn}.o_proj"), q_width, hidden, o_bias);
+        out.linear(
+            &format!("{attn}.q_proj"),
+            hidden,
+            q_width,
+            qkv_bias,
+            Role::AttentionQ,
+        );
+        out.linear(
+            &format!("{attn}.k_proj"),
+            hidden,
+            kv_width,
+            qkv_bias,
+            Role::AttentionK,
+        );
+        out.linear(
+            &format!("{attn}.v_proj"),
+            hidden,
+            kv_width,
+            qkv_bias,
+            Role::AttentionV,
+        );
+        out.linear(
+            &format!("{attn}.o_proj"),
+            q_width,
+            hidden,
+            o_bias,
+            Role::AttentionO,
+        );
         if family.qk_norm {
-            out.constant(
-                &format!("{attn}.q_norm.weight"),
-                &[head_dim],
-                family.norm.clone(),
-            );
-            out.constant(
-                &format!("{attn}.k_norm.weight"),
-                &[head_dim],
-                family.norm.clone(),
-            );
+            out.norm(&format!("{attn}.q_norm.weight"), head_dim);
+            out.norm(&format!("{attn}.k_norm.weight"), head_dim);
         }
         let mlp = format!("model.layers.{layer}.mlp");
-        out.linear(&format!("{mlp}.gate_proj"), hidden, intermediate, mlp_bias);
-        out.linear(&format!("{mlp}.up_proj"), hidden, intermediate, mlp_bias);
-        out.linear(&format!("{mlp}.down_proj"), intermediate, hidden, mlp_bias);
+        out.linear(
+            &format!("{mlp}.gate_proj"),
+            hidden,
+            intermediate,
+            mlp_bias,
+            Role::MlpGate,
+        );
+        out.linear(
+            &format!("{mlp}.up_proj"),
+            hidden,
+            intermediate,
+            mlp_bias,
+            Role::MlpUp,
+        );
+        out.linear(
+            &format!("{mlp}.down_proj"),
+            intermediate,
+            hidden,
+            mlp_bias,
+            Role::MlpDown,
+        );
         for norm in ["input_layernorm", "post_attention_layernorm"] {
-            let name = format!("model.layers.{layer}.{norm}.weight");
-            out.constant(&name, &[hidden], family.norm.clone());
+            out.norm(&format!("model.layers.{layer}.{norm}.weight"), hidden);
         }
     }
-    out.constant("model.norm.weight", &[hidden], family.norm.clone());
+    out.in_layer(None);
+    out.norm("model.norm.weight", hidden);
     if !tied {
-        out.linear("lm_head", hidden, vocab, false);
+        out.linear("lm_head", hidden, vocab, false, Role::OutputHead);
     }
     Ok(out)
+}
+
+/// The recipe of these classes: the base `_init_weights` with σ = `std`, the norm weights
+/// `family.norm`.
+fn recipe(family: &Family, std: f64) -> impl Fn(&TensorRole) -> Init + 'static {
+    let norm = family.norm.clone();
+    move |role| match (role.role, role.part) {
+        (Role::Norm, Part::Weight) => norm.clone(),
+        _ => base_recipe(role, std),
+    }
 }

@@ -8,7 +8,8 @@
 
 use crate::error::Result;
 use crate::model::hf::config::{Config, divide, times};
-use crate::model::hf::{Tensors, base_std};
+use crate::model::hf::{Tensors, base_recipe, base_std};
+use crate::model::role::{Part, Role, TensorRole};
 use crate::scheme::Init;
 
 /// `GPT2Config.attribute_map`: the generic names of its fields.
@@ -36,30 +37,70 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     config.require_flag("add_cross_attention", false)?;
     let tied = config.flag("tie_word_embeddings", true)?;
     let range = config.number("initializer_range", 0.02)?;
-    let normal = |std: f64| Init::Normal { mean: 0.0, std };
-    let c_proj = normal(range / (2.0 * layers as f64).sqrt());
+    let std = base_std(config)?;
+    let recipe = move |role: &TensorRole| match (role.role, role.part) {
+        (Role::AttentionQkv | Role::MlpUp, Part::Weight) => normal(range),
+        // Scaled by depth: the output projections that add to the residual stream.
+        (Role::AttentionO | Role::MlpDown, Part::Weight) => {
+            normal(range / (2.0 * role.depth as f64).sqrt())
+        }
+        // The embeddings, the untied head's Linear and the norms: the base recipe.
+        _ => base_recipe(role, std),
+    };
 
-    let mut out = Tensors::new(base_std(config)?);
+    let mut out = Tensors::new(layers, recipe);
     out.plan = crate::model::presets::gpt2_tp_plan(heads);
-    // The embeddings get the base recipe's σ, the Conv1D weights `initializer_range` itself.
-    out.embedding("transformer.wte.weight", vocab, d, None);
-    out.embedding("transformer.wpe.weight", positions, d, None);
+    out.embedding("transformer.wte.weight", vocab, d, None, Role::Embedding);
+    out.embedding(
+        "transformer.wpe.weight",
+        positions,
+        d,
+        None,
+        Role::PositionEmbedding,
+    );
     for block in 0..layers {
-        let p = |name: &str| format!("transformer.h.{block}.{name}");
-        out.layer_norm(&p("ln_1"), d);
-        out.push(&p("attn.c_attn.weight"), &[d, qkv], normal(range), None);
-        out.constant(&p("attn.c_attn.bias"), &[qkv], Init::Zeros);
-        out.push(&p("attn.c_proj.weight"), &[d, d], c_proj.clone(), None);
-        out.constant(&p("attn.c_proj.bias"), &[d], Init::Zeros);
-        out.layer_norm(&p("ln_2"), d);
-        out.push(&p("mlp.c_fc.weight"), &[d, inner], normal(range), None);
-        out.constant(&p("mlp.c_fc.bias"), &[inner], Init::Zeros);
-        out.push(&p("mlp.c_proj.weight"), &[inner, d], c_proj.clone(), None);
-        out.constant(&p("mlp.c_proj.bias"), &[d], Init::Zeros);
+        out.in_layer(Some(block));
+        let p = format!("transformer.h.{block}");
+        out.layer_norm(&format!("{p}.ln_1"), d);
+        conv1d(
+            &mut out,
+            &format!("{p}.attn.c_attn"),
+            d,
+            qkv,
+            Role::AttentionQkv,
+        );
+        conv1d(
+            &mut out,
+            &format!("{p}.attn.c_proj"),
+            d,
+            d,
+            Role::AttentionO,
+        );
+        out.layer_norm(&format!("{p}.ln_2"), d);
+        conv1d(&mut out, &format!("{p}.mlp.c_fc"), d, inner, Role::MlpUp);
+        conv1d(
+            &mut out,
+            &format!("{p}.mlp.c_proj"),
+            inner,
+            d,
+            Role::MlpDown,
+        );
     }
+    out.in_layer(None);
     out.layer_norm("transformer.ln_f", d);
     if !tied {
-        out.linear("lm_head", d, vocab, false);
+        out.linear("lm_head", d, vocab, false, Role::OutputHead);
     }
     Ok(out)
+}
+
+/// GPT-2's `Conv1D(output, input)`: the weight stored (input, output), then the bias.
+fn conv1d(out: &mut Tensors, prefix: &str, input: u64, output: u64, role: Role) {
+    out.weight(&format!("{prefix}.weight"), &[input, output], role);
+    out.bias(&format!("{prefix}.bias"), &[output], role);
+}
+
+/// N(0, `std`).
+fn normal(std: f64) -> Init {
+    Init::Normal { mean: 0.0, std }
 }

@@ -30,6 +30,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
 use crate::model::presets::ModelTensor;
+use crate::model::role::{Part, Role, TensorRole};
 use crate::scheme::Init;
 use crate::scheme::layers::{Param, ParamInit};
 use config::{Config, MAX_DIM};
@@ -236,22 +237,47 @@ fn base_std(config: &Config<'_>) -> Result<f64> {
     Ok(if range == 0.0 { 0.02 } else { range })
 }
 
-/// The tensors of a model as they are built, with the base recipe's σ.
-#[derive(Debug, Clone)]
+/// A family's recipe, transformers' `_init_weights` of its class as a table: the spec of each
+/// tensor from its role.
+type Recipe = Box<dyn Fn(&TensorRole) -> Init>;
+
+/// transformers' base `_init_weights` (`PreTrainedModel._init_weights`) by module: Linear,
+/// convolution and embedding weights N(0, `std`), every bias 0, norm weights 1.
+fn base_recipe(role: &TensorRole, std: f64) -> Init {
+    match (role.role, role.part) {
+        (_, Part::Bias) => Init::Zeros,
+        (Role::Norm, Part::Weight) => Init::Ones,
+        _ => Init::Normal { mean: 0.0, std },
+    }
+}
+
+/// The tensors of a model as they are built: each with its role, its spec from the family's
+/// recipe.
 struct Tensors {
-    std: f64,
+    recipe: Recipe,
+    /// The number of layers of the stack being built.
+    depth: u64,
+    /// The layer being built, if any.
+    layer: Option<u64>,
     list: Vec<ModelTensor>,
     /// The architecture's tensor-parallel plan.
     plan: Vec<PlanRule>,
 }
 
 impl Tensors {
-    fn new(std: f64) -> Self {
+    fn new(depth: u64, recipe: impl Fn(&TensorRole) -> Init + 'static) -> Self {
         Self {
-            std,
+            recipe: Box::new(recipe),
+            depth,
+            layer: None,
             list: Vec::new(),
             plan: Vec::new(),
         }
+    }
+
+    /// The tensors built next belong to `layer` (`None`: outside the layers).
+    fn in_layer(&mut self, layer: Option<u64>) {
+        self.layer = layer;
     }
 
     /// Tensors matching `pattern` are split along `dim` over the tensor-parallel ranks.
@@ -281,8 +307,16 @@ impl Tensors {
         self.shard(&format!("{layer}.output.dense.weight"), 1);
     }
 
-    /// A tensor drawn by `init`.
-    fn push(&mut self, name: &str, shape: &[u64], init: Init, zero_row: Option<u64>) {
+    /// The `part` of a `role` module, in the current layer, drawn as the recipe says; an
+    /// embedding's padding row `zero_row` is 0.
+    fn push(&mut self, name: &str, shape: &[u64], role: Role, part: Part, zero_row: Option<u64>) {
+        let role = TensorRole {
+            role,
+            part,
+            layer: self.layer,
+            depth: self.depth,
+        };
+        let init = (self.recipe)(&role);
         self.list.push(ModelTensor {
             param: Param {
                 name: name.to_string(),
@@ -290,47 +324,41 @@ impl Tensors {
                 init: ParamInit::Scheme { init, zero_row },
             },
             tied_to: None,
+            role: Some(role),
         });
     }
 
-    fn normal(&self, std: f64) -> Init {
-        Init::Normal { mean: 0.0, std }
+    /// The weight of a `role` module.
+    fn weight(&mut self, name: &str, shape: &[u64], role: Role) {
+        self.push(name, shape, role, Part::Weight, None);
     }
 
-    /// A constant tensor (norm weights, biases).
-    fn constant(&mut self, name: &str, shape: &[u64], init: Init) {
-        self.push(name, shape, init, None);
+    /// The bias of a `role` module.
+    fn bias(&mut self, name: &str, shape: &[u64], role: Role) {
+        self.push(name, shape, role, Part::Bias, None);
     }
 
-    /// A tensor N(0, σ) of the base recipe.
-    fn base_normal(&mut self, name: &str, shape: &[u64]) {
-        let init = self.normal(self.std);
-        self.push(name, shape, init, None);
+    /// `nn.Embedding(rows, dim, padding_idx)`: the padding row 0.
+    fn embedding(&mut self, name: &str, rows: u64, dim: u64, padding: Option<u64>, role: Role) {
+        self.push(name, &[rows, dim], role, Part::Weight, padding);
     }
 
-    /// `nn.Embedding(rows, dim, padding_idx)` under the base recipe: N(0, σ), the padding row 0.
-    fn embedding(&mut self, name: &str, rows: u64, dim: u64, padding: Option<u64>) {
-        let init = self.normal(self.std);
-        self.push(name, &[rows, dim], init, padding);
-    }
-
-    /// `nn.Linear(input, output, bias)` under the base recipe: weight N(0, σ), bias 0.
-    fn linear(&mut self, prefix: &str, input: u64, output: u64, bias: bool) {
-        self.linear_with(prefix, input, output, bias, self.std);
-    }
-
-    /// `nn.Linear` with weight N(0, `std`) and bias 0.
-    fn linear_with(&mut self, prefix: &str, input: u64, output: u64, bias: bool, std: f64) {
-        let init = self.normal(std);
-        self.push(&format!("{prefix}.weight"), &[output, input], init, None);
+    /// `nn.Linear(input, output, bias)`: `{prefix}.weight` (output, input), then the bias.
+    fn linear(&mut self, prefix: &str, input: u64, output: u64, bias: bool, role: Role) {
+        self.weight(&format!("{prefix}.weight"), &[output, input], role);
         if bias {
-            self.constant(&format!("{prefix}.bias"), &[output], Init::Zeros);
+            self.bias(&format!("{prefix}.bias"), &[output], role);
         }
     }
 
-    /// A LayerNorm under the base recipe: weight 1, bias 0.
+    /// A norm's weight (RMSNorm, T5's LayerNorm).
+    fn norm(&mut self, name: &str, dim: u64) {
+        self.weight(name, &[dim], Role::Norm);
+    }
+
+    /// A LayerNorm: weight, then bias.
     fn layer_norm(&mut self, prefix: &str, dim: u64) {
-        self.constant(&format!("{prefix}.weight"), &[dim], Init::Ones);
-        self.constant(&format!("{prefix}.bias"), &[dim], Init::Zeros);
+        self.norm(&format!("{prefix}.weight"), dim);
+        self.bias(&format!("{prefix}.bias"), &[dim], Role::Norm);
     }
 }

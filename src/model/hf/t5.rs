@@ -13,6 +13,7 @@
 use crate::error::Result;
 use crate::model::hf::Tensors;
 use crate::model::hf::config::{Config, times};
+use crate::model::role::{Role, TensorRole};
 use crate::scheme::Init;
 
 /// `T5Config.attribute_map`: the generic names of its fields.
@@ -49,68 +50,59 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
         }
     };
     let inner = times(config, "num_heads", heads, d_kv)?;
-    let (d_model_f, d_ff_f) = (d_model as f64, d_ff as f64);
-    let normal = |std: f64| Init::Normal { mean: 0.0, std };
-    let weight = |out: &mut Tensors, name: String, shape: [u64; 2], std: f64| {
-        out.push(&name, &shape, normal(std), None);
+    let std = |fan: u64| factor * (fan as f64).powf(-0.5);
+    let (q_std, d_model_std, o_std, d_ff_std) = (
+        factor * (d_model as f64 * d_kv as f64).powf(-0.5),
+        std(d_model),
+        std(inner),
+        std(d_ff),
+    );
+    let recipe = move |role: &TensorRole| {
+        let normal = |std: f64| Init::Normal { mean: 0.0, std };
+        match role.role {
+            Role::Embedding => normal(factor),
+            Role::AttentionQ => normal(q_std),
+            Role::AttentionO => normal(o_std),
+            Role::MlpDown => normal(d_ff_std),
+            Role::Norm => Init::Constant { val: factor },
+            // k, v, wi (wi_0, wi_1) and the relative position bias.
+            _ => normal(d_model_std),
+        }
     };
     let attention = |out: &mut Tensors, p: &str, relative_bias: bool| {
-        weight(
-            out,
-            format!("{p}.q.weight"),
-            [inner, d_model],
-            factor * (d_model_f * d_kv as f64).powf(-0.5),
-        );
-        weight(
-            out,
-            format!("{p}.k.weight"),
-            [inner, d_model],
-            factor * d_model_f.powf(-0.5),
-        );
-        weight(
-            out,
-            format!("{p}.v.weight"),
-            [inner, d_model],
-            factor * d_model_f.powf(-0.5),
-        );
-        weight(
-            out,
-            format!("{p}.o.weight"),
-            [d_model, inner],
-            factor * (inner as f64).powf(-0.5),
+        for (name, role) in [
+            ("q", Role::AttentionQ),
+            ("k", Role::AttentionK),
+            ("v", Role::AttentionV),
+        ] {
+            out.weight(&format!("{p}.{name}.weight"), &[inner, d_model], role);
+        }
+        out.weight(
+            &format!("{p}.o.weight"),
+            &[d_model, inner],
+            Role::AttentionO,
         );
         if relative_bias {
             let name = format!("{p}.relative_attention_bias.weight");
-            weight(out, name, [buckets, heads], factor * d_model_f.powf(-0.5));
+            out.weight(&name, &[buckets, heads], Role::RelativePositionBias);
         }
-    };
-    let layer_norm = |out: &mut Tensors, name: String| {
-        out.constant(&name, &[d_model], Init::Constant { val: factor });
     };
     let feed_forward = |out: &mut Tensors, p: &str| {
         let wi = if gated {
-            &["wi_0", "wi_1"][..]
+            &[("wi_0", Role::MlpGate), ("wi_1", Role::MlpUp)][..]
         } else {
-            &["wi"][..]
+            &[("wi", Role::MlpUp)][..]
         };
-        for name in wi {
-            weight(
-                out,
-                format!("{p}.DenseReluDense.{name}.weight"),
-                [d_ff, d_model],
-                factor * d_model_f.powf(-0.5),
-            );
+        for &(name, role) in wi {
+            let name = format!("{p}.DenseReluDense.{name}.weight");
+            out.weight(&name, &[d_ff, d_model], role);
         }
-        weight(
-            out,
-            format!("{p}.DenseReluDense.wo.weight"),
-            [d_model, d_ff],
-            factor * d_ff_f.powf(-0.5),
-        );
-        layer_norm(out, format!("{p}.layer_norm.weight"));
+        let name = format!("{p}.DenseReluDense.wo.weight");
+        out.weight(&name, &[d_model, d_ff], Role::MlpDown);
+        out.norm(&format!("{p}.layer_norm.weight"), d_model);
     };
 
-    let mut out = Tensors::new(factor);
+    let mut out = Tensors::new(encoder_layers, recipe);
     out.shard("shared.weight", 0);
     for stack in ["encoder", "decoder"] {
         for attention in ["SelfAttention", "EncDecAttention"] {
@@ -133,22 +125,27 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
             1,
         );
     }
-    out.push("shared.weight", &[vocab, d_model], normal(factor), None);
+    out.embedding("shared.weight", vocab, d_model, None, Role::Embedding);
     for block in 0..encoder_layers {
+        out.in_layer(Some(block));
         let p = format!("encoder.block.{block}");
         attention(&mut out, &format!("{p}.layer.0.SelfAttention"), block == 0);
-        layer_norm(&mut out, format!("{p}.layer.0.layer_norm.weight"));
+        out.norm(&format!("{p}.layer.0.layer_norm.weight"), d_model);
         feed_forward(&mut out, &format!("{p}.layer.1"));
     }
-    layer_norm(&mut out, "encoder.final_layer_norm.weight".into());
+    out.in_layer(None);
+    out.norm("encoder.final_layer_norm.weight", d_model);
+    out.depth = decoder_layers;
     for block in 0..decoder_layers {
+        out.in_layer(Some(block));
         let p = format!("decoder.block.{block}");
         attention(&mut out, &format!("{p}.layer.0.SelfAttention"), block == 0);
-        layer_norm(&mut out, format!("{p}.layer.0.layer_norm.weight"));
+        out.norm(&format!("{p}.layer.0.layer_norm.weight"), d_model);
         attention(&mut out, &format!("{p}.layer.1.EncDecAttention"), false);
-        layer_norm(&mut out, format!("{p}.layer.1.layer_norm.weight"));
+        out.norm(&format!("{p}.layer.1.layer_norm.weight"), d_model);
         feed_forward(&mut out, &format!("{p}.layer.2"));
     }
-    layer_norm(&mut out, "decoder.final_layer_norm.weight".into());
+    out.in_layer(None);
+    out.norm("decoder.final_layer_norm.weight", d_model);
     Ok(out)
 }

@@ -12,7 +12,8 @@
 
 use crate::error::Result;
 use crate::model::hf::config::{Config, head_dim, times};
-use crate::model::hf::{Tensors, base_std};
+use crate::model::hf::{Tensors, base_recipe, base_std};
+use crate::model::role::{Role, TensorRole};
 use crate::scheme::Init;
 
 /// The state dict `save_pretrained` writes for `class`.
@@ -52,12 +53,24 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
         }
     };
 
-    let mut out = Tensors::new(base_std(config)?);
+    let std = base_std(config)?;
+    let recipe = move |role: &TensorRole| match role.role {
+        Role::PositionEmbedding | Role::ClassToken => position_init.clone(),
+        _ => base_recipe(role, std),
+    };
+    let mut out = Tensors::new(layers, recipe);
     let vit = if classifier { "vit." } else { "" };
     // Sorted by modeling name: `classifier` < `vit`; `embeddings` < `layernorm` < `layers`
     // < `pooler`; and bias before weight.
     if labels > 0 {
-        bias_then_weight(&mut out, "classifier", hidden, labels, true);
+        bias_then_weight(
+            &mut out,
+            "classifier",
+            hidden,
+            labels,
+            true,
+            Role::Classifier,
+        );
     }
     out.shard_encoder_layers(
         &format!("{vit}encoder.layer.*"),
@@ -66,47 +79,50 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     );
     out.shard("classifier.*", 0);
     let embeddings = format!("{vit}embeddings");
-    out.constant(
+    out.weight(
         &format!("{embeddings}.cls_token"),
         &[1, 1, hidden],
-        position_init.clone(),
+        Role::ClassToken,
     );
     let projection = format!("{embeddings}.patch_embeddings.projection");
-    out.constant(&format!("{projection}.bias"), &[hidden], Init::Zeros);
-    out.base_normal(
+    out.bias(
+        &format!("{projection}.bias"),
+        &[hidden],
+        Role::PatchEmbedding,
+    );
+    out.weight(
         &format!("{projection}.weight"),
         &[hidden, channels, patch_h, patch_w],
+        Role::PatchEmbedding,
     );
     let positions = patches + 1;
-    out.constant(
+    out.weight(
         &format!("{embeddings}.position_embeddings"),
         &[1, positions, hidden],
-        position_init,
+        Role::PositionEmbedding,
     );
     norm_bias_then_weight(&mut out, &format!("{vit}layernorm"), hidden);
     for layer in 0..layers {
+        out.in_layer(Some(layer));
         let p = format!("{vit}encoder.layer.{layer}");
         let attention = format!("{p}.attention.attention");
+        let dense = format!("{p}.attention.output.dense");
         bias_then_weight(
             &mut out,
             &format!("{attention}.key"),
             hidden,
             width,
             qkv_bias,
+            Role::AttentionK,
         );
-        bias_then_weight(
-            &mut out,
-            &format!("{p}.attention.output.dense"),
-            width,
-            hidden,
-            true,
-        );
+        bias_then_weight(&mut out, &dense, width, hidden, true, Role::AttentionO);
         bias_then_weight(
             &mut out,
             &format!("{attention}.query"),
             hidden,
             width,
             qkv_bias,
+            Role::AttentionQ,
         );
         bias_then_weight(
             &mut out,
@@ -114,40 +130,46 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
             hidden,
             width,
             qkv_bias,
+            Role::AttentionV,
         );
         norm_bias_then_weight(&mut out, &format!("{p}.layernorm_after"), hidden);
         norm_bias_then_weight(&mut out, &format!("{p}.layernorm_before"), hidden);
-        bias_then_weight(
-            &mut out,
-            &format!("{p}.intermediate.dense"),
-            hidden,
-            intermediate,
-            true,
-        );
-        bias_then_weight(
-            &mut out,
-            &format!("{p}.output.dense"),
-            intermediate,
-            hidden,
-            true,
-        );
+        let prefix = format!("{p}.intermediate.dense");
+        bias_then_weight(&mut out, &prefix, hidden, intermediate, true, Role::MlpUp);
+        let prefix = format!("{p}.output.dense");
+        bias_then_weight(&mut out, &prefix, intermediate, hidden, true, Role::MlpDown);
     }
+    out.in_layer(None);
     if !classifier {
-        bias_then_weight(&mut out, "pooler.dense", hidden, pooler_width, true);
+        bias_then_weight(
+            &mut out,
+            "pooler.dense",
+            hidden,
+            pooler_width,
+            true,
+            Role::Pooler,
+        );
     }
     Ok(out)
 }
 
-/// A Linear under the base recipe, its bias (if any) first, as the sorted keys have it.
-fn bias_then_weight(out: &mut Tensors, prefix: &str, input: u64, output: u64, bias: bool) {
+/// A Linear, its bias (if any) first, as the sorted keys have it.
+fn bias_then_weight(
+    out: &mut Tensors,
+    prefix: &str,
+    input: u64,
+    output: u64,
+    bias: bool,
+    role: Role,
+) {
     if bias {
-        out.constant(&format!("{prefix}.bias"), &[output], Init::Zeros);
+        out.bias(&format!("{prefix}.bias"), &[output], role);
     }
-    out.base_normal(&format!("{prefix}.weight"), &[output, input]);
+    out.weight(&format!("{prefix}.weight"), &[output, input], role);
 }
 
 /// A LayerNorm, bias first.
 fn norm_bias_then_weight(out: &mut Tensors, prefix: &str, dim: u64) {
-    out.constant(&format!("{prefix}.bias"), &[dim], Init::Zeros);
-    out.constant(&format!("{prefix}.weight"), &[dim], Init::Ones);
+    out.bias(&format!("{prefix}.bias"), &[dim], Role::Norm);
+    out.norm(&format!("{prefix}.weight"), dim);
 }

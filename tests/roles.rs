@@ -1,0 +1,265 @@
+//! Every tensor of every Hugging Face config has a role; the decoders' tensor-parallel split
+//! agrees with transformers' own plans (`tests/data/hf/tp_plans.json`, recorded from
+//! transformers 5.25.0's config classes by `scripts/hf_tp_plans.py`); `init --dry-run` prints
+//! the boxes the rank files then hold.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::cli::{assert_success, nninit, temp_dir};
+use nninit::model::hf::HfModel;
+use nninit::model::parallel::plan::Placement;
+use nninit::model::role::{Part, Role};
+use serde_json::Value;
+
+fn data(name: &str) -> Value {
+    let path = format!("{}/tests/data/hf/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn cases() -> Vec<(String, Value)> {
+    let configs = data("configs.json");
+    configs["cases"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(case, config)| (case.clone(), config.clone()))
+        .collect()
+}
+
+#[test]
+fn every_tensor_of_every_config_has_a_role_and_its_layer() {
+    for (case, config) in cases() {
+        let model = HfModel::from_config_json(&config.to_string()).unwrap();
+        for tensor in &model.tensors {
+            let name = &tensor.param.name;
+            let role = tensor
+                .role
+                .unwrap_or_else(|| panic!("{case}: {name} has no role"));
+            // A tensor inside a numbered block names its layer; one outside, none.
+            let numbered = name
+                .split('.')
+                .zip(name.split('.').skip(1))
+                .find(|(stack, _)| ["layers", "h", "layer", "block"].contains(stack))
+                .and_then(|(_, n)| n.parse::<u64>().ok());
+            assert_eq!(role.layer, numbered, "{case}: {name}");
+            assert!(role.layer.is_none_or(|l| l < role.depth), "{case}: {name}");
+            // Biases are biases, and named so.
+            assert_eq!(
+                role.part == Part::Bias,
+                name.ends_with("bias") && !name.ends_with("relative_attention_bias.weight"),
+                "{case}: {name}"
+            );
+        }
+    }
+}
+
+/// What transformers' plan value does to a module's weight and bias on the tp ranks.
+fn transformers_split(style: &str) -> (Placement, Placement) {
+    match style {
+        // Output features (dim 0 of a Linear's weight), the bias with them.
+        "colwise" | "colwise_gather_output" | "embedding_rowwise" => {
+            (Placement::Shard(0), Placement::Shard(0))
+        }
+        // Input features (dim 1); the bias is added once, whole.
+        "rowwise" | "rowwise_split_input" => (Placement::Shard(1), Placement::Replicate),
+        "replicated_with_grad_allreduce" => (Placement::Replicate, Placement::Replicate),
+        other => panic!("a plan style this test does not know: {other}"),
+    }
+}
+
+#[test]
+fn decoder_plans_split_as_transformers_plans_do() {
+    let plans = data("tp_plans.json");
+    assert!(plans["source"].as_str().unwrap().contains("transformers"));
+    let mut families_checked = std::collections::BTreeSet::new();
+    for (case, config) in cases() {
+        let model = HfModel::from_config_json(&config.to_string()).unwrap();
+        let family = &plans["families"][model.model_type];
+        let Some(base) = family["base_model_tp_plan"].as_object() else {
+            continue;
+        };
+        // transformers puts `embed_tokens: embedding_rowwise` in front of any base plan, and the
+        // head's `_tp_plan` beside it; base-plan keys are under `model.`.
+        let mut plan: Vec<(String, String)> =
+            vec![("model.embed_tokens".into(), "embedding_rowwise".into())];
+        for (pattern, style) in base {
+            plan.push((
+                format!("model.{pattern}"),
+                style.as_str().unwrap().to_string(),
+            ));
+        }
+        for (pattern, style) in family["head_tp_plan"].as_object().into_iter().flatten() {
+            plan.push((pattern.clone(), style.as_str().unwrap().to_string()));
+        }
+        let tensors: Vec<(&str, &[u64])> = model
+            .tensors
+            .iter()
+            .map(|t| (t.param.name.as_str(), t.param.shape.as_slice()))
+            .collect();
+        // tp 1: every config's head counts allow it, and the placements are the plan's all the same.
+        let ours = model.tp_plan.placements(&tensors, 1).unwrap();
+        let mut checked = BTreeMap::new();
+        for (tensor, placement) in model.tensors.iter().zip(ours) {
+            let name = &tensor.param.name;
+            let (module, parameter) = name.rsplit_once('.').unwrap();
+            let style = plan.iter().find(|(pattern, _)| {
+                nninit::model::parallel::plan::matches_pattern(pattern, module)
+            });
+            let want = match style {
+                None => Placement::Replicate,
+                Some((_, style)) => {
+                    let (weight, bias) = transformers_split(style);
+                    if parameter == "bias" { bias } else { weight }
+                }
+            };
+            assert_eq!(placement, want, "{case}: {name} ({style:?})");
+            *checked.entry(format!("{want}")).or_insert(0) += 1;
+        }
+        // The check saw every kind of split.
+        assert!(checked.len() >= 3, "{case}: {checked:?}");
+        families_checked.insert(model.model_type);
+    }
+    assert_eq!(
+        families_checked.into_iter().collect::<Vec<_>>(),
+        ["gemma", "llama", "mistral", "qwen2", "qwen3"]
+    );
+}
+
+#[test]
+fn roles_follow_the_module_names() {
+    // An independent reading of each decoder key: the module name says the role.
+    let expected = |name: &str| -> Role {
+        let table = [
+            ("embed_tokens", Role::Embedding),
+            ("q_proj", Role::AttentionQ),
+            ("k_proj", Role::AttentionK),
+            ("v_proj", Role::AttentionV),
+            ("o_proj", Role::AttentionO),
+            ("gate_proj", Role::MlpGate),
+            ("up_proj", Role::MlpUp),
+            ("down_proj", Role::MlpDown),
+            ("norm", Role::Norm),
+            ("layernorm", Role::Norm),
+            ("lm_head", Role::OutputHead),
+        ];
+        let module = name.rsplit('.').nth(1).unwrap();
+        table
+            .iter()
+            .find(|(key, _)| module == *key || module.ends_with(&format!("_{key}")))
+            .unwrap_or_else(|| panic!("no role expected for {name}"))
+            .1
+    };
+    for (case, config) in cases() {
+        let model = HfModel::from_config_json(&config.to_string()).unwrap();
+        if !["llama", "mistral", "qwen2", "qwen3", "gemma"].contains(&model.model_type) {
+            continue;
+        }
+        for tensor in &model.tensors {
+            let name = &tensor.param.name;
+            assert_eq!(tensor.role.unwrap().role, expected(name), "{case}: {name}");
+        }
+    }
+}
+
+/// `--dry-run --json` prints every tensor once, and with `--tp/--dp --rank` the box each rank's
+/// file then holds (its metadata's ranges), `null` for nothing; nothing is written.
+#[test]
+fn dry_run_prints_the_boxes_the_rank_files_hold() {
+    let dir = temp_dir("dry-run");
+    let config = dir.join("config.json");
+    // A vocabulary of 3: on tp 2 × dp 2 one rank holds no row of the embedding.
+    std::fs::write(
+        &config,
+        r#"{"model_type": "qwen3", "vocab_size": 3, "hidden_size": 32, "intermediate_size": 64,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "head_dim": 8}"#,
+    )
+    .unwrap();
+    let out = dir.join("ranks");
+    let config_arg = config.to_str().unwrap();
+    let out_arg = out.to_str().unwrap();
+    let whole = nninit(&["init", "--config", config_arg, "--dry-run", "--json"]);
+    assert_success(&whole);
+    let lines = |output: &std::process::Output| -> Vec<Value> {
+        String::from_utf8(output.stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let model = HfModel::from_config_json(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let whole = lines(&whole);
+    assert_eq!(whole.len(), model.tensors.len());
+    for (line, tensor) in whole.iter().zip(&model.tensors) {
+        assert_eq!(line["key"], tensor.param.name.as_str());
+        assert_eq!(line["role"], tensor.role.unwrap().to_string().as_str());
+        assert_eq!(line["dtype"], "F32");
+        let shape: Vec<u64> = serde_json::from_value(line["shape"].clone()).unwrap();
+        assert_eq!(shape, tensor.param.shape);
+        let full: Vec<[u64; 2]> = shape.iter().map(|&d| [0, d]).collect();
+        assert_eq!(line["box"], serde_json::to_value(full).unwrap());
+    }
+    assert!(!out.exists(), "a dry run wrote {}", out.display());
+    let run = nninit(&[
+        "init", "--config", config_arg, "--tp", "2", "--dp", "2", "--device", "cpu", "--out",
+        out_arg,
+    ]);
+    assert_success(&run);
+    let mut nulls = 0;
+    for rank in 0..4u64 {
+        let rank_arg = rank.to_string();
+        let dry = nninit(&[
+            "init",
+            "--config",
+            config_arg,
+            "--tp",
+            "2",
+            "--dp",
+            "2",
+            "--rank",
+            &rank_arg,
+            "--world-size",
+            "4",
+            "--dry-run",
+            "--json",
+        ]);
+        assert_success(&dry);
+        let file = out.join(format!("rank-{rank:05}-of-00004.safetensors"));
+        let header = nninit::verify::Header::read(&file).unwrap();
+        for line in lines(&dry) {
+            let key = line["key"].as_str().unwrap();
+            let record: Value = serde_json::from_str(
+                header.metadata[&nninit::verify::tensor_key(key)]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap();
+            let shape = &line["shape"];
+            // The file's record: its box when partial, none when it holds all of the tensor.
+            let held = match &record["box"] {
+                Value::Array(ranges) => Value::Array(ranges.clone()),
+                _ => {
+                    let dims = shape.as_array().unwrap().iter();
+                    serde_json::to_value(dims.map(|d| [0, d.as_u64().unwrap()]).collect::<Vec<_>>())
+                        .unwrap()
+                }
+            };
+            let empty = held
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r[0] == r[1]));
+            if empty || line["box"].is_null() {
+                nulls += 1;
+                assert!(
+                    line["box"].is_null(),
+                    "rank {rank} {key}: {line} against {held}"
+                );
+            } else {
+                assert_eq!(line["box"], held, "rank {rank} {key}");
+            }
+        }
+    }
+    assert!(nulls > 0, "no rank held nothing of any tensor");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
