@@ -4,7 +4,10 @@
 For every case of tests/data/hf/configs.json this builds the class nninit builds for it
 (`architectures[0]`, else the usual head of the `model_type`, as nninit::model::hf picks it),
 with transformers' own config defaults for every field the case leaves out, and records the
-keys, shapes and dtypes that `save_pretrained` writes, in state_dict order:
+keys, shapes and dtypes that `save_pretrained` writes, in the order it hands them to the shards:
+state_dict order, except for the families with a checkpoint conversion (mixtral, qwen2_moe,
+qwen3_moe, deepseek_v3: `revert_weight_conversion` sorts the keys naturally, layers.2 before
+layers.10, and writes each layer's split experts as all down_proj, then all gate, then all up):
 
 - models up to 300M parameters are really built and saved with `save_pretrained` into a
   temporary directory, and the file's keys are read back;
@@ -13,10 +16,17 @@ keys, shapes and dtypes that `save_pretrained` writes, in state_dict order:
   tied keys, rename back to the checkpoint format). The small cases check that these steps give
   exactly what `save_pretrained` wrote, so the script stops if they ever do not.
 
-Writes tests/data/hf/keys.json: {"versions": {...}, "cases": {name: {"class": ...,
-"tensors": [[name, shape, dtype], ...]}}}. nninit's tests compare against it without PyTorch.
+The really built cases are built and saved a second time in bfloat16 (`_from_config(config,
+dtype=torch.bfloat16)`, as `from_config(..., dtype=)` does), and the dtype each key is saved in
+is recorded too: BF16, except what a class keeps in f32 (DeepSeek-V3's router `mlp.gate.weight`
+and `e_score_correction_bias`).
 
-Usage: python scripts/hf_keys.py    (needs torch and transformers==5.24.0)
+Writes tests/data/hf/keys.json: {"versions": {...}, "cases": {name: {"class": ...,
+"tensors": [[name, shape, dtype], ...], "bf16": [[name, dtype], ...]}}} (`bf16` in the same
+key order, and only for the really built cases). nninit's tests compare against it without
+PyTorch.
+
+Usage: python scripts/hf_keys.py    (needs torch and transformers==5.25.0)
 """
 
 import json
@@ -44,6 +54,19 @@ USUAL_HEAD = {
     "vit": "ViTForImageClassification",
     "t5": "T5ForConditionalGeneration",
     "gpt2": "GPT2LMHeadModel",
+    "mixtral": "MixtralForCausalLM",
+    "qwen2_moe": "Qwen2MoeForCausalLM",
+    "qwen3_moe": "Qwen3MoeForCausalLM",
+    "deepseek_v3": "DeepseekV3ForCausalLM",
+    "gpt_oss": "GptOssForCausalLM",
+    "llama4_text": "Llama4ForCausalLM",
+    "gemma2": "Gemma2ForCausalLM",
+    "gemma3_text": "Gemma3ForCausalLM",
+    "phi3": "Phi3ForCausalLM",
+    "olmo2": "Olmo2ForCausalLM",
+    "granite": "GraniteForCausalLM",
+    "smollm3": "SmolLM3ForCausalLM",
+    "starcoder2": "Starcoder2ForCausalLM",
 }
 
 DTYPE = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
@@ -74,9 +97,12 @@ def meta_keys(model):
     return [[name, list(t.shape), DTYPE[t.dtype]] for name, t in state_dict.items()]
 
 
-def saved_keys(config, class_name, meta_order):
+def saved_keys(config, class_name, meta_order, dtype=None):
+    """[name, shape, dtype] of every key save_pretrained writes, in meta_order's order; built
+    in the default dtype (f32), or with `_from_config(config, dtype=dtype)`."""
     torch.manual_seed(0)
-    model = getattr(transformers, class_name)(config)
+    cls = getattr(transformers, class_name)
+    model = cls(config) if dtype is None else cls._from_config(config, dtype=dtype)
     with tempfile.TemporaryDirectory() as out:
         model.save_pretrained(out)
         files = sorted(f for f in os.listdir(out) if f.endswith(".safetensors"))
@@ -106,11 +132,19 @@ def main():
         order = meta_keys(meta_model)
         if params <= REAL_BUILD_LIMIT:
             tensors = saved_keys(config, class_name, order)
-            how = "save_pretrained"
+            if tensors != order:
+                sys.exit(f"{name}: save_pretrained wrote {tensors}, its own steps give {order}")
+            config, _ = build_config(fields)  # _from_config sets config.dtype
+            bf16 = saved_keys(config, class_name, order, torch.bfloat16)
+            if [t[:2] for t in bf16] != [t[:2] for t in tensors]:
+                sys.exit(f"{name}: in bf16 save_pretrained wrote other keys or shapes")
+            recorded[name] = {"class": class_name, "tensors": tensors,
+                              "bf16": [[key, dtype] for key, _, dtype in bf16]}
+            how = "save_pretrained, f32 and bf16"
         else:
+            recorded[name] = {"class": class_name, "tensors": order}
             tensors = order
             how = "meta device, save_pretrained's steps"
-        recorded[name] = {"class": class_name, "tensors": tensors}
         print(f"{name:28} {class_name:28} {len(tensors):4} tensors {params:>14,} parameters ({how})")
     out = {
         "versions": {"transformers": transformers.__version__, "torch": torch.__version__},

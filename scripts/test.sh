@@ -95,7 +95,7 @@ python_tests() {
     python3 -m venv .venv
     .venv/bin/pip install --quiet --upgrade pip
     .venv/bin/pip install --quiet maturin numpy pytest ml-dtypes torch==2.15.0 torchvision \
-        transformers==5.24.0
+        transformers==5.25.0
     .venv/bin/pip install --quiet ./python
     .venv/bin/pytest python/tests
 }

@@ -1,4 +1,4 @@
-//! `nninit init --tp N --dp M`: for every Hugging Face architecture and preset, every layout of
+//! `nninit init --tp N --dp M`: for every Hugging Face layout (18 classes) and preset, every layout of
 //! tp ∈ {1, 2, 4} × dp ∈ {1, 2, 3} writes rank files that, placed as the manifest says, are the
 //! unsharded checkpoint byte for byte — boxes checked against `torch.chunk`'s split here, not
 //! taken from the library — and `nninit assemble` rebuilds the unsharded file exactly. Ranks
@@ -13,9 +13,10 @@ use std::process::{Command, Stdio};
 use common::cli::{assert_success, assert_usage_error, nninit, nninit_with_env, temp_dir};
 use serde_json::Value;
 
-/// One config per class, its heads divisible by 4 (the plans split attention by whole heads),
+/// One config per class of distinct layout (Gemma 2/3, OLMo 2, Granite and SmolLM3 place as
+/// the decoders here do), its heads divisible by 4 (the plans split attention by whole heads),
 /// with odd vocabularies and small dims so that chunks are uneven and some ranks empty.
-const CONFIGS: [(&str, &str); 11] = [
+const CONFIGS: [(&str, &str); 18] = [
     (
         "llama",
         r#"{"model_type": "llama", "vocab_size": 101, "hidden_size": 32, "intermediate_size": 40,
@@ -80,6 +81,51 @@ const CONFIGS: [(&str, &str); 11] = [
         "gpt2",
         r#"{"model_type": "gpt2", "vocab_size": 87, "n_positions": 10, "n_embd": 16,
             "n_layer": 2, "n_head": 4, "n_inner": 36, "tie_word_embeddings": false}"#,
+    ),
+    (
+        "mixtral",
+        r#"{"model_type": "mixtral", "vocab_size": 85, "hidden_size": 16, "intermediate_size": 20,
+            "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
+            "num_local_experts": 3, "num_experts_per_tok": 2}"#,
+    ),
+    (
+        "qwen2_moe",
+        r#"{"model_type": "qwen2_moe", "vocab_size": 83, "hidden_size": 16, "intermediate_size": 28,
+            "moe_intermediate_size": 12, "shared_expert_intermediate_size": 20,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4,
+            "num_experts": 3, "num_experts_per_tok": 1, "decoder_sparse_step": 2}"#,
+    ),
+    (
+        "deepseek_v3",
+        r#"{"model_type": "deepseek_v3", "vocab_size": 81, "hidden_size": 16, "intermediate_size": 36,
+            "moe_intermediate_size": 12, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 4, "n_routed_experts": 4, "n_group": 2, "topk_group": 1,
+            "num_experts_per_tok": 2, "first_k_dense_replace": 1, "q_lora_rank": 12,
+            "kv_lora_rank": 10, "qk_rope_head_dim": 4, "qk_nope_head_dim": 6, "v_head_dim": 6}"#,
+    ),
+    (
+        "gpt_oss",
+        r#"{"model_type": "gpt_oss", "vocab_size": 79, "hidden_size": 16, "intermediate_size": 12,
+            "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
+            "head_dim": 4, "num_local_experts": 3, "num_experts_per_tok": 2}"#,
+    ),
+    (
+        "llama4_text",
+        r#"{"model_type": "llama4_text", "vocab_size": 77, "hidden_size": 16,
+            "intermediate_size": 12, "intermediate_size_mlp": 28, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 4, "head_dim": 4,
+            "num_local_experts": 3, "interleave_moe_layer_step": 2}"#,
+    ),
+    (
+        "phi3",
+        r#"{"model_type": "phi3", "vocab_size": 75, "hidden_size": 16, "intermediate_size": 20,
+            "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
+            "pad_token_id": 3}"#,
+    ),
+    (
+        "starcoder2",
+        r#"{"model_type": "starcoder2", "vocab_size": 73, "hidden_size": 16, "intermediate_size": 28,
+            "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4}"#,
     ),
 ];
 

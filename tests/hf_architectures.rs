@@ -1,7 +1,7 @@
 //! Hugging Face architectures from config.json: nninit's tensors for every test config equal,
-//! key for key and in order, what transformers 5.24.0's real class saves
-//! (`tests/data/hf/keys.json`, recorded by `scripts/hf_keys.py`), and bad configs are refused
-//! with an error that names the field.
+//! key for key and in order, what transformers 5.25.0's real class saves, and in bf16 the dtype
+//! of each key (`tests/data/hf/keys.json`, recorded by `scripts/hf_keys.py`); bad configs are
+//! refused with an error that names the field.
 
 use nninit::model::hf::{ARCHITECTURES, HfModel};
 use nninit::scheme::Init;
@@ -17,10 +17,11 @@ fn data(name: &str) -> Value {
 fn every_config_gives_the_keys_shapes_and_order_transformers_saves() {
     let configs = data("configs.json");
     let recorded = data("keys.json");
-    assert_eq!(recorded["versions"]["transformers"], "5.24.0");
+    assert_eq!(recorded["versions"]["transformers"], "5.25.0");
     let cases = configs["cases"].as_object().unwrap();
     assert!(cases.len() >= 20, "{} cases", cases.len());
     let mut classes_seen = std::collections::BTreeSet::new();
+    let mut bf16_cases = 0;
     for (case, config) in cases {
         let model = HfModel::from_config_json(&config.to_string())
             .unwrap_or_else(|e| panic!("{case}: {e}"));
@@ -49,7 +50,25 @@ fn every_config_gives_the_keys_shapes_and_order_transformers_saves() {
             assert_eq!(a, b, "{case}: tensor {i}");
         }
         assert_eq!(ours.len(), theirs.len(), "{case}: tensor count");
+        // In a bf16 checkpoint every key is BF16, but what the class keeps in F32.
+        if let Some(bf16) = expected["bf16"].as_array() {
+            let ours: Vec<(&str, String)> = model
+                .tensors
+                .iter()
+                .map(|t| {
+                    let dtype = t.dtype.unwrap_or(nninit::Dtype::Bf16);
+                    (t.param.name.as_str(), dtype.safetensors_dtype().to_string())
+                })
+                .collect();
+            let theirs: Vec<(&str, String)> = bf16
+                .iter()
+                .map(|t| (t[0].as_str().unwrap(), t[1].as_str().unwrap().to_string()))
+                .collect();
+            assert_eq!(ours, theirs, "{case}: bf16 dtypes");
+            bf16_cases += 1;
+        }
     }
+    assert!(bf16_cases >= 30, "{bf16_cases} cases with bf16 dtypes");
     let all: std::collections::BTreeSet<&str> = ARCHITECTURES.iter().map(|(_, c)| *c).collect();
     assert_eq!(
         classes_seen, all,
@@ -168,7 +187,54 @@ fn bad_configs_name_the_field_and_what_is_allowed() {
         ("[1, 2]", "a JSON object"),
         (
             r#"{"model_type": "mamba"}"#,
-            "one of llama, mistral, qwen2, qwen3, gemma, bert, vit, t5, gpt2",
+            "one of llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, olmo2, \
+             granite, smollm3, starcoder2, mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, \
+             llama4_text, bert, vit, t5, gpt2",
+        ),
+        // A family's name, changed: not a type nninit guesses at.
+        (
+            r#"{"model_type": "qwen3_moe_v2"}"#,
+            "config.json model_type = qwen3_moe_v2",
+        ),
+        (
+            r#"{"model_type": "mixtral", "num_local_experts": 4, "num_experts_per_tok": 5}"#,
+            "num_experts_per_tok = 5: at most num_local_experts = 4",
+        ),
+        (
+            r#"{"model_type": "qwen3_moe", "num_experts": 4, "num_experts_per_tok": 8}"#,
+            "num_experts_per_tok = 8: at most num_experts = 4",
+        ),
+        (
+            r#"{"model_type": "deepseek_v3", "n_routed_experts": 10, "n_group": 4}"#,
+            "n_routed_experts = 10: a multiple of n_group = 4",
+        ),
+        (
+            r#"{"model_type": "deepseek_v3", "n_group": 4, "topk_group": 5}"#,
+            "topk_group = 5: at most n_group = 4",
+        ),
+        (
+            r#"{"model_type": "qwen2_moe", "num_hidden_layers": 2, "mlp_only_layers": [0, 1]}"#,
+            "mlp_only_layers and decoder_sparse_step = no MoE layer",
+        ),
+        (
+            r#"{"model_type": "qwen2_moe", "num_hidden_layers": 2, "decoder_sparse_step": 3}"#,
+            "mlp_only_layers and decoder_sparse_step = no MoE layer",
+        ),
+        (
+            r#"{"model_type": "llama4_text", "num_hidden_layers": 4, "moe_layers": [9]}"#,
+            "moe_layers = [9]: a list of layer indices in [0, 4)",
+        ),
+        (
+            r#"{"model_type": "deepseek_v3", "num_hidden_layers": 3, "first_k_dense_replace": 3}"#,
+            "first_k_dense_replace = no MoE layer",
+        ),
+        (
+            r#"{"model_type": "deepseek_v3", "kv_lora_rank": 0}"#,
+            "kv_lora_rank = 0: an integer ≥ 1",
+        ),
+        (
+            r#"{"model_type": "deepseek_v3", "q_lora_rank": 0}"#,
+            "q_lora_rank = 0: an integer ≥ 1",
         ),
         (
             r#"{"architectures": ["MambaForCausalLM"]}"#,

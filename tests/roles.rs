@@ -48,23 +48,30 @@ fn every_tensor_of_every_config_has_a_role_and_its_layer() {
             // Biases are biases, and named so.
             assert_eq!(
                 role.part == Part::Bias,
-                name.ends_with("bias") && !name.ends_with("relative_attention_bias.weight"),
+                // The two buffers named so are not a module's bias.
+                name.ends_with("bias")
+                    && !name.ends_with("relative_attention_bias.weight")
+                    && !name.ends_with("e_score_correction_bias"),
                 "{case}: {name}"
             );
         }
     }
 }
 
-/// What transformers' plan value does to a module's weight and bias on the tp ranks.
-fn transformers_split(style: &str) -> (Placement, Placement) {
+/// What transformers' plan value does to a module's weight and bias (of `dims` dimensions) on
+/// the tp ranks.
+fn transformers_split(style: &str, dims: usize) -> (Placement, Placement) {
     match style {
         // Output features (dim 0 of a Linear's weight), the bias with them.
-        "colwise" | "colwise_gather_output" | "embedding_rowwise" => {
-            (Placement::Shard(0), Placement::Shard(0))
+        "colwise" | "colwise_gather_output" => (Placement::Shard(dims - 2), Placement::Shard(0)),
+        // The vocabulary.
+        "embedding_rowwise" => (Placement::Shard(0), Placement::Shard(0)),
+        // Input features (the last dimension); the bias is added once, whole.
+        "rowwise" | "rowwise_split_input" => (Placement::Shard(dims - 1), Placement::Replicate),
+        // Not split: the q/k norms, and MLA's joint key-value down projection.
+        "replicated_with_grad_allreduce" | "mla_kv_a_proj" => {
+            (Placement::Replicate, Placement::Replicate)
         }
-        // Input features (dim 1); the bias is added once, whole.
-        "rowwise" | "rowwise_split_input" => (Placement::Shard(1), Placement::Replicate),
-        "replicated_with_grad_allreduce" => (Placement::Replicate, Placement::Replicate),
         other => panic!("a plan style this test does not know: {other}"),
     }
 }
@@ -104,63 +111,119 @@ fn decoder_plans_split_as_transformers_plans_do() {
         for (tensor, placement) in model.tensors.iter().zip(ours) {
             let name = &tensor.param.name;
             let (module, parameter) = name.rsplit_once('.').unwrap();
-            let style = plan.iter().find(|(pattern, _)| {
-                nninit::model::parallel::plan::matches_pattern(pattern, module)
-            });
+            // A plan key names a parameter (Llama 4's fused experts) or a module.
+            let matching = |key: &str| {
+                plan.iter().find(|(pattern, _)| {
+                    nninit::model::parallel::plan::matches_pattern(pattern, key)
+                })
+            };
+            let style = matching(name).or_else(|| matching(module));
+            // Known difference: nninit keeps every routed expert whole over tp, where Llama 4's
+            // plan splits its fused experts (`packed_rowwise`: a strided split, not a box).
+            if name.contains(".experts.") {
+                assert_eq!(placement, Placement::Replicate, "{case}: {name}");
+                continue;
+            }
             let want = match style {
                 None => Placement::Replicate,
                 Some((_, style)) => {
-                    let (weight, bias) = transformers_split(style);
+                    let (weight, bias) = transformers_split(style, tensor.param.shape.len());
                     if parameter == "bias" { bias } else { weight }
                 }
             };
             assert_eq!(placement, want, "{case}: {name} ({style:?})");
             *checked.entry(format!("{want}")).or_insert(0) += 1;
         }
-        // The check saw every kind of split.
-        assert!(checked.len() >= 3, "{case}: {checked:?}");
+        // The check saw the splits (gpt-oss's plan splits its embedding only).
+        assert!(checked.len() >= 2, "{case}: {checked:?}");
         families_checked.insert(model.model_type);
     }
     assert_eq!(
         families_checked.into_iter().collect::<Vec<_>>(),
-        ["gemma", "llama", "mistral", "qwen2", "qwen3"]
+        [
+            "deepseek_v3",
+            "gemma",
+            "gemma2",
+            "gemma3_text",
+            "gpt_oss",
+            "granite",
+            "llama",
+            "llama4_text",
+            "mistral",
+            "mixtral",
+            "olmo2",
+            "phi3",
+            "qwen2",
+            "qwen2_moe",
+            "qwen3",
+            "qwen3_moe",
+            "smollm3",
+            "starcoder2"
+        ]
     );
 }
 
-#[test]
-fn roles_follow_the_module_names() {
-    // An independent reading of each decoder key: the module name says the role.
-    let expected = |name: &str| -> Role {
-        let table = [
-            ("embed_tokens", Role::Embedding),
-            ("q_proj", Role::AttentionQ),
-            ("k_proj", Role::AttentionK),
-            ("v_proj", Role::AttentionV),
-            ("o_proj", Role::AttentionO),
-            ("gate_proj", Role::MlpGate),
-            ("up_proj", Role::MlpUp),
-            ("down_proj", Role::MlpDown),
-            ("norm", Role::Norm),
-            ("layernorm", Role::Norm),
-            ("lm_head", Role::OutputHead),
-        ];
-        let module = name.rsplit('.').nth(1).unwrap();
-        table
-            .iter()
-            .find(|(key, _)| module == *key || module.ends_with(&format!("_{key}")))
-            .unwrap_or_else(|| panic!("no role expected for {name}"))
-            .1
+/// The role each decoder key's module names, read independently of the builders: the last
+/// module name, with its parent where that decides (experts, shared experts, the router).
+fn role_by_name(name: &str) -> Role {
+    let parts: Vec<&str> = name.split('.').collect();
+    let last = *parts.last().unwrap();
+    let from_end = |k: usize| parts.len().checked_sub(k).map_or("", |i| parts[i]);
+    let (module, parent) = match last {
+        "weight" | "bias" => (from_end(2), from_end(3)),
+        _ => (last, from_end(2)),
     };
+    let in_experts = parts.contains(&"experts");
+    let shared = parts.iter().any(|p| p.starts_with("shared_expert"));
+    match module {
+        "embed_tokens" => Role::Embedding,
+        "q_proj" => Role::AttentionQ,
+        "k_proj" => Role::AttentionK,
+        "v_proj" => Role::AttentionV,
+        "qkv_proj" => Role::AttentionQkv,
+        "o_proj" => Role::AttentionO,
+        "sinks" => Role::AttentionSinks,
+        "q_a_proj" => Role::MlaQA,
+        "q_b_proj" => Role::MlaQB,
+        "kv_a_proj_with_mqa" => Role::MlaKvA,
+        "kv_b_proj" => Role::MlaKvB,
+        "gate_proj" | "w1" if in_experts => Role::ExpertGate,
+        "up_proj" | "w3" if in_experts => Role::ExpertUp,
+        "down_proj" | "w2" | "down_proj_bias" if in_experts => Role::ExpertDown,
+        "gate_up_proj" | "gate_up_proj_bias" if in_experts => Role::ExpertGateUp,
+        "gate_proj" if shared => Role::SharedExpertGate,
+        "up_proj" if shared => Role::SharedExpertUp,
+        "down_proj" if shared => Role::SharedExpertDown,
+        "shared_expert_gate" => Role::SharedExpertRouter,
+        "gate_proj" => Role::MlpGate,
+        "up_proj" | "c_fc" => Role::MlpUp,
+        "down_proj" | "c_proj" => Role::MlpDown,
+        "gate_up_proj" => Role::MlpGateUp,
+        "gate" | "router" => Role::Router,
+        "e_score_correction_bias" if parent == "gate" => Role::RouterScoreBias,
+        "lm_head" => Role::OutputHead,
+        m if m == "norm" || m.ends_with("_norm") || m.ends_with("layernorm") => Role::Norm,
+        other => panic!("no role expected for {other} in {name}"),
+    }
+}
+
+#[test]
+fn decoder_roles_follow_the_module_names() {
+    let mut seen = std::collections::BTreeSet::new();
     for (case, config) in cases() {
         let model = HfModel::from_config_json(&config.to_string()).unwrap();
-        if !["llama", "mistral", "qwen2", "qwen3", "gemma"].contains(&model.model_type) {
+        if !model.class.ends_with("ForCausalLM") {
             continue;
         }
         for tensor in &model.tensors {
             let name = &tensor.param.name;
-            assert_eq!(tensor.role.unwrap().role, expected(name), "{case}: {name}");
+            let role = tensor.role.unwrap().role;
+            assert_eq!(role, role_by_name(name), "{case}: {name}");
+            seen.insert(role.name());
         }
     }
+    // Every decoder role was met in some test config.
+    assert!(seen.len() >= 27, "{} roles: {seen:?}", seen.len());
 }
 
 /// `--dry-run --json` prints every tensor once, and with `--tp/--dp --rank` the box each rank's

@@ -44,11 +44,11 @@ pub struct FileTensor {
 }
 
 impl From<ModelTensor> for FileTensor {
-    /// A tensor with the command's dtype and the torch layout.
+    /// A tensor with its own dtype, if it has one, else the command's, and the torch layout.
     fn from(tensor: ModelTensor) -> Self {
         Self {
+            dtype: tensor.dtype,
             tensor,
-            dtype: None,
             layout: None,
         }
     }
@@ -179,6 +179,7 @@ pub fn parse_model_json(text: &str) -> Result<Vec<FileTensor>> {
                     param,
                     tied_to: None,
                     role: None,
+                    dtype: None,
                 })
             }));
         } else {
@@ -237,6 +238,7 @@ fn tensor(entry: &Entry<'_>) -> Result<FileTensor> {
             param,
             tied_to: None,
             role: None,
+            dtype: None,
         },
         dtype,
         layout,

@@ -11,6 +11,7 @@
 //!   num_batches_tracked 0 (int64); the final Linear keeps PyTorch's default.
 //! - `mlp`: 784 → 256 → 10 with PyTorch Linear defaults, for quick trials.
 
+use crate::contract::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
 use crate::model::role::TensorRole;
@@ -28,6 +29,8 @@ pub struct ModelTensor {
     /// What it is in its model, where its builder says (the Hugging Face configs'); the presets
     /// and model JSON name no roles yet.
     pub role: Option<TensorRole>,
+    /// A dtype of its own, whatever the run's (DeepSeek-V3's router is F32 in every checkpoint).
+    pub dtype: Option<Dtype>,
 }
 
 /// The presets `nninit init --model` knows.
@@ -65,6 +68,7 @@ pub fn preset(name: &str) -> Result<Vec<ModelTensor>> {
             param,
             tied_to: None,
             role: None,
+            dtype: None,
         })
         .collect())
 }
@@ -169,6 +173,7 @@ fn scheme(name: String, shape: Vec<u64>, init: Init) -> ModelTensor {
         },
         tied_to: None,
         role: None,
+        dtype: None,
     }
 }
 

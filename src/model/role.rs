@@ -30,12 +30,44 @@ pub enum Role {
     AttentionQkv,
     /// Attention output projection.
     AttentionO,
+    /// gpt-oss's per-head attention sinks.
+    AttentionSinks,
+    /// Multi-head latent attention (DeepSeek): the query's down projection (`q_a_proj`).
+    MlaQA,
+    /// MLA: the query's up projection (`q_b_proj`).
+    MlaQB,
+    /// MLA: the joint key-value down projection with the rotary key (`kv_a_proj_with_mqa`).
+    MlaKvA,
+    /// MLA: the key-value up projection (`kv_b_proj`).
+    MlaKvB,
     /// The gate of a gated MLP (`gate_proj`, T5's `wi_0`).
     MlpGate,
     /// The MLP's projection up to its inner width (`up_proj`, `c_fc`, `intermediate.dense`).
     MlpUp,
     /// The MLP's projection back down to the model width (`down_proj`, `c_proj`, `wo`).
     MlpDown,
+    /// Gate and up in one projection (Phi-3's `gate_up_proj`).
+    MlpGateUp,
+    /// A mixture of experts' router (its bias, gpt-oss's, as [`Part::Bias`]).
+    Router,
+    /// DeepSeek-V3's router score correction (`e_score_correction_bias`), a saved buffer.
+    RouterScoreBias,
+    /// The routed experts' gates (`experts.{e}.gate_proj`, Mixtral's `w1`).
+    ExpertGate,
+    /// The routed experts' up projections (`up_proj`, Mixtral's `w3`).
+    ExpertUp,
+    /// The routed experts' down projections (`down_proj`, Mixtral's `w2`, fused `[E, I, H]`).
+    ExpertDown,
+    /// Gate and up of every routed expert in one tensor (gpt-oss, Llama 4: `[E, H, 2I]`).
+    ExpertGateUp,
+    /// The shared experts' gate.
+    SharedExpertGate,
+    /// The shared experts' up projection.
+    SharedExpertUp,
+    /// The shared experts' down projection.
+    SharedExpertDown,
+    /// Qwen2-MoE's scalar gate on the shared expert (`shared_expert_gate`, `[1, H]`).
+    SharedExpertRouter,
     /// A normalization's scale (and shift, as its bias).
     Norm,
     /// The output projection to the vocabulary (or BERT's MLM decoder and its bias).
@@ -63,9 +95,25 @@ impl Role {
             Role::AttentionV => "attention.v",
             Role::AttentionQkv => "attention.qkv",
             Role::AttentionO => "attention.o",
+            Role::AttentionSinks => "attention.sinks",
+            Role::MlaQA => "attention.q_a",
+            Role::MlaQB => "attention.q_b",
+            Role::MlaKvA => "attention.kv_a",
+            Role::MlaKvB => "attention.kv_b",
             Role::MlpGate => "mlp.gate",
             Role::MlpUp => "mlp.up",
             Role::MlpDown => "mlp.down",
+            Role::MlpGateUp => "mlp.gate_up",
+            Role::Router => "router",
+            Role::RouterScoreBias => "router.score_bias",
+            Role::ExpertGate => "expert.gate",
+            Role::ExpertUp => "expert.up",
+            Role::ExpertDown => "expert.down",
+            Role::ExpertGateUp => "expert.gate_up",
+            Role::SharedExpertGate => "shared_expert.gate",
+            Role::SharedExpertUp => "shared_expert.up",
+            Role::SharedExpertDown => "shared_expert.down",
+            Role::SharedExpertRouter => "shared_expert.router",
             Role::Norm => "norm",
             Role::OutputHead => "output_head",
             Role::HeadTransform => "head_transform",

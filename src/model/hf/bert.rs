@@ -1,4 +1,4 @@
-//! `BertForMaskedLM` and `BertModel` (transformers 5.24.0 `BertConfig`).
+//! `BertForMaskedLM` and `BertModel` (transformers 5.25.0 `BertConfig`).
 //!
 //! Recipe: the base `_init_weights` — Linear weights and the three embeddings N(0, σ) with
 //! σ = `initializer_range or 0.02`, biases 0, the word embedding's `pad_token_id` row 0,

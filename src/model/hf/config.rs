@@ -102,6 +102,30 @@ impl<'a> Config<'a> {
         row.map(Some).ok_or_else(allowed)
     }
 
+    /// An integer ≥ 0, or `default` when absent.
+    pub fn count_or_zero(&self, name: &str, default: u64) -> Result<u64> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => value
+                .as_u64()
+                .ok_or_else(|| self.error(name, "an integer ≥ 0")),
+        }
+    }
+
+    /// A list of layer indices, each below `layers`, or `None` when absent or `null`.
+    pub fn layer_list(&self, name: &str, layers: u64) -> Result<Option<Vec<u64>>> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        let allowed = || self.error(name, format!("a list of layer indices in [0, {layers})"));
+        let items = value.as_array().ok_or_else(allowed)?;
+        items
+            .iter()
+            .map(|item| item.as_u64().filter(|&l| l < layers).ok_or_else(allowed))
+            .collect::<Result<Vec<u64>>>()
+            .map(Some)
+    }
+
     /// A finite number ≥ 0, or `default` when absent.
     pub fn number(&self, name: &str, default: f64) -> Result<f64> {
         match self.get(name) {

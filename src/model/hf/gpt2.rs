@@ -1,4 +1,4 @@
-//! `GPT2LMHeadModel` (transformers 5.24.0 `GPT2Config`), the `gpt2` preset's layout with every
+//! `GPT2LMHeadModel` (transformers 5.25.0 `GPT2Config`), the `gpt2` preset's layout with every
 //! size from the config.
 //!
 //! Recipe (`GPT2PreTrainedModel._init_weights`): Conv1D weights (stored (in, out))

@@ -1,5 +1,5 @@
 //! Hugging Face architectures from their `config.json`: every tensor `save_pretrained` writes
-//! for the class — keys, shapes and order as transformers 5.24.0 writes them — with the
+//! for the class — keys, shapes and order as transformers 5.25.0 writes them — with the
 //! class's `_init_weights` recipe.
 //!
 //! The class is `architectures[0]`, or the usual head of `model_type` when the config names
@@ -7,7 +7,7 @@
 //! default where the file leaves it out, as transformers does for hub configs that hold only
 //! the fields that differ from the defaults.
 //!
-//! What transformers 5.24.0 saves, and nninit therefore writes:
+//! What transformers 5.25.0 saves, and nninit therefore writes:
 //! - tied weights once, under the key that owns them (`lm_head.weight` is not written when the
 //!   embeddings are tied; T5 ties its LM head always, whatever `tie_word_embeddings` says);
 //! - no non-persistent buffers (rotary `inv_freq`, BERT's `position_ids`, Gemma's
@@ -36,15 +36,28 @@ use crate::scheme::layers::{Param, ParamInit};
 use config::{Config, MAX_DIM};
 
 /// The transformers version whose classes and recipes this module follows.
-pub const TRANSFORMERS_VERSION: &str = "5.24.0";
+pub const TRANSFORMERS_VERSION: &str = "5.25.0";
 
 /// Every supported class with its `model_type`; the first of each type is its usual head.
-pub const ARCHITECTURES: [(&str, &str); 11] = [
+pub const ARCHITECTURES: [(&str, &str); 24] = [
     ("llama", "LlamaForCausalLM"),
     ("mistral", "MistralForCausalLM"),
     ("qwen2", "Qwen2ForCausalLM"),
     ("qwen3", "Qwen3ForCausalLM"),
     ("gemma", "GemmaForCausalLM"),
+    ("gemma2", "Gemma2ForCausalLM"),
+    ("gemma3_text", "Gemma3ForCausalLM"),
+    ("phi3", "Phi3ForCausalLM"),
+    ("olmo2", "Olmo2ForCausalLM"),
+    ("granite", "GraniteForCausalLM"),
+    ("smollm3", "SmolLM3ForCausalLM"),
+    ("starcoder2", "Starcoder2ForCausalLM"),
+    ("mixtral", "MixtralForCausalLM"),
+    ("qwen2_moe", "Qwen2MoeForCausalLM"),
+    ("qwen3_moe", "Qwen3MoeForCausalLM"),
+    ("deepseek_v3", "DeepseekV3ForCausalLM"),
+    ("gpt_oss", "GptOssForCausalLM"),
+    ("llama4_text", "Llama4ForCausalLM"),
     ("bert", "BertForMaskedLM"),
     ("bert", "BertModel"),
     ("vit", "ViTForImageClassification"),
@@ -194,12 +207,32 @@ fn architecture(fields: &Map<String, Value>) -> Result<(&'static str, &'static s
 }
 
 fn build(model_type: &str, class: &str, fields: &Map<String, Value>) -> Result<Tensors> {
+    let decoder =
+        |family: &decoder::Family, aliases| decoder::tensors(family, &Config::new(fields, aliases));
+    // The config classes' `attribute_map`s: a routed-expert count under either name.
+    const LOCAL_EXPERTS: &[(&str, &str)] = &[("num_local_experts", "num_experts")];
     match model_type {
-        "llama" => decoder::tensors(&decoder::LLAMA, &Config::new(fields, &[])),
-        "mistral" => decoder::tensors(&decoder::MISTRAL, &Config::new(fields, &[])),
-        "qwen2" => decoder::tensors(&decoder::QWEN2, &Config::new(fields, &[])),
-        "qwen3" => decoder::tensors(&decoder::QWEN3, &Config::new(fields, &[])),
-        "gemma" => decoder::tensors(&decoder::GEMMA, &Config::new(fields, &[])),
+        "llama" => decoder(&decoder::LLAMA, &[]),
+        "mistral" => decoder(&decoder::MISTRAL, &[]),
+        "qwen2" => decoder(&decoder::QWEN2, &[]),
+        "qwen3" => decoder(&decoder::QWEN3, &[]),
+        "gemma" => decoder(&decoder::GEMMA, &[]),
+        "gemma2" => decoder(&decoder::GEMMA2, &[]),
+        "gemma3_text" => decoder(&decoder::GEMMA3_TEXT, &[]),
+        "phi3" => decoder(&decoder::PHI3, &[]),
+        "olmo2" => decoder(&decoder::OLMO2, &[]),
+        "granite" => decoder(&decoder::GRANITE, &[]),
+        "smollm3" => decoder(&decoder::SMOLLM3, &[]),
+        "starcoder2" => decoder(&decoder::STARCODER2, &[]),
+        "mixtral" => decoder(&decoder::MIXTRAL, LOCAL_EXPERTS),
+        "qwen2_moe" => decoder(&decoder::QWEN2_MOE, &[]),
+        "qwen3_moe" => decoder(&decoder::QWEN3_MOE, &[("num_experts", "num_local_experts")]),
+        "deepseek_v3" => decoder(
+            &decoder::DEEPSEEK_V3,
+            &[("n_routed_experts", "num_local_experts")],
+        ),
+        "gpt_oss" => decoder(&decoder::GPT_OSS, LOCAL_EXPERTS),
+        "llama4_text" => decoder(&decoder::LLAMA4_TEXT, &[]),
         "bert" => bert::tensors(class, &Config::new(fields, &[])),
         "vit" => vit::tensors(class, &Config::new(fields, &[])),
         "t5" => t5::tensors(&Config::new(fields, t5::ALIASES)),
@@ -325,7 +358,15 @@ impl Tensors {
             },
             tied_to: None,
             role: Some(role),
+            dtype: None,
         });
+    }
+
+    /// The tensor built last keeps `dtype` in a checkpoint of any dtype.
+    fn keep_last_in(&mut self, dtype: crate::contract::dtype::Dtype) {
+        if let Some(tensor) = self.list.last_mut() {
+            tensor.dtype = Some(dtype);
+        }
     }
 
     /// The weight of a `role` module.

@@ -1,4 +1,4 @@
-//! `T5ForConditionalGeneration` (transformers 5.24.0 `T5Config`).
+//! `T5ForConditionalGeneration` (transformers 5.25.0 `T5Config`).
 //!
 //! Recipe (`T5PreTrainedModel._init_weights`, factor = `initializer_factor`): `shared`
 //! N(0, factor); q N(0, factor·(d_model·d_kv)^-½); k and v N(0, factor·d_model^-½); o
@@ -6,7 +6,7 @@
 //! N(0, factor·d_ff^-½); `relative_attention_bias` N(0, factor·d_model^-½), in block 0 of each
 //! stack only; T5LayerNorm weights = factor. No projection has a bias.
 //!
-//! transformers 5.24.0 ties the LM head to `shared` whatever `tie_word_embeddings` says (the
+//! transformers 5.25.0 ties the LM head to `shared` whatever `tie_word_embeddings` says (the
 //! config keeps only its effect on output scaling), so `lm_head.weight` is never saved, nor
 //! are the stacks' `embed_tokens`, which are `shared` too.
 

@@ -1,4 +1,4 @@
-//! `ViTForImageClassification` and `ViTModel` (transformers 5.24.0 `ViTConfig`).
+//! `ViTForImageClassification` and `ViTModel` (transformers 5.25.0 `ViTConfig`).
 //!
 //! Recipe: the base `_init_weights` — Linear and the patch Conv2d N(0, σ) with
 //! σ = `initializer_range or 0.02`, biases 0, LayerNorm 1/0 — and `position_embeddings` and
