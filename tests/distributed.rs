@@ -86,14 +86,14 @@ const CONFIGS: [(&str, &str); 18] = [
         "mixtral",
         r#"{"model_type": "mixtral", "vocab_size": 85, "hidden_size": 16, "intermediate_size": 20,
             "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
-            "num_local_experts": 3, "num_experts_per_tok": 2}"#,
+            "num_local_experts": 4, "num_experts_per_tok": 2}"#,
     ),
     (
         "qwen2_moe",
         r#"{"model_type": "qwen2_moe", "vocab_size": 83, "hidden_size": 16, "intermediate_size": 28,
             "moe_intermediate_size": 12, "shared_expert_intermediate_size": 20,
             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4,
-            "num_experts": 3, "num_experts_per_tok": 1, "decoder_sparse_step": 2}"#,
+            "num_experts": 4, "num_experts_per_tok": 1, "decoder_sparse_step": 2}"#,
     ),
     (
         "deepseek_v3",
@@ -107,14 +107,14 @@ const CONFIGS: [(&str, &str); 18] = [
         "gpt_oss",
         r#"{"model_type": "gpt_oss", "vocab_size": 79, "hidden_size": 16, "intermediate_size": 12,
             "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
-            "head_dim": 4, "num_local_experts": 3, "num_experts_per_tok": 2}"#,
+            "head_dim": 4, "num_local_experts": 4, "num_experts_per_tok": 2}"#,
     ),
     (
         "llama4_text",
         r#"{"model_type": "llama4_text", "vocab_size": 77, "hidden_size": 16,
             "intermediate_size": 12, "intermediate_size_mlp": 28, "num_hidden_layers": 2,
             "num_attention_heads": 4, "num_key_value_heads": 4, "head_dim": 4,
-            "num_local_experts": 3, "interleave_moe_layer_step": 2}"#,
+            "num_local_experts": 4, "interleave_moe_layer_step": 2}"#,
     ),
     (
         "phi3",
@@ -141,6 +141,21 @@ const LAYOUTS: [(u64, u64); 9] = [
     (4, 3),
 ];
 
+/// A tp × dp layout, without expert parallelism.
+fn tp_dp(tp: u64, dp: u64) -> Layout {
+    Layout {
+        tp,
+        dp,
+        ep: 1,
+        experts: 0,
+    }
+}
+
+/// [`LAYOUTS`] as [`Layout`]s.
+fn tp_dp_layouts() -> Vec<Layout> {
+    LAYOUTS.iter().map(|&(tp, dp)| tp_dp(tp, dp)).collect()
+}
+
 fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -151,9 +166,40 @@ fn torch_chunk(n: u64, i: u64, count: u64) -> (u64, u64) {
     ((i * size).min(n), ((i + 1) * size).min(n))
 }
 
-/// The box rank `rank` of a tp × dp mesh (tp fastest) must hold: the tp chunk of the sharded
-/// dimension, then the dp chunk of that tp-local tensor's dim 0.
-fn expected_box(shape: &[u64], tp_placement: &str, tp: u64, dp: u64, rank: u64) -> Vec<(u64, u64)> {
+/// The routed expert whose own tensor `name` is (`Some(Some(e))` for `…experts.{e}.…`), or
+/// `Some(None)` for a fused tensor of every expert (`…experts.gate_up_proj`); `None` elsewhere.
+fn routed_expert(name: &str) -> Option<Option<u64>> {
+    let (_, rest) = name.split_once(".experts.")?;
+    Some(rest.split('.').next().and_then(|e| e.parse().ok()))
+}
+
+/// A tp × dp mesh with its dp ranks grouped `ep` ways for `experts` routed experts.
+#[derive(Clone, Copy)]
+struct Layout {
+    tp: u64,
+    dp: u64,
+    ep: u64,
+    experts: u64,
+}
+
+/// The box rank `rank` of a tp × dp mesh (tp fastest) must hold of tensor `name`: the tp chunk
+/// of the sharded dimension, then the dp chunk of that tp-local tensor's dim 0 — or, for a
+/// routed expert's tensor with ep > 1, its whole experts: those of ep rank `dp_rank mod ep`,
+/// `experts / ep` of them in order (all or nothing of one expert's tensor; a chunk of dim 0 of
+/// a fused one), not split by dp.
+fn expected_box(
+    shape: &[u64],
+    name: &str,
+    tp_placement: &str,
+    layout: Layout,
+    rank: u64,
+) -> Vec<(u64, u64)> {
+    let Layout {
+        tp,
+        dp,
+        ep,
+        experts,
+    } = layout;
     let (tp_rank, dp_rank) = (rank % tp, rank / tp);
     let mut ranges: Vec<(u64, u64)> = shape.iter().map(|&d| (0, d)).collect();
     if let Some(dim) = tp_placement
@@ -164,6 +210,15 @@ fn expected_box(shape: &[u64], tp_placement: &str, tp: u64, dp: u64, rank: u64) 
         ranges[dim] = torch_chunk(shape[dim], tp_rank, tp);
     } else {
         assert_eq!(tp_placement, "Replicate");
+    }
+    if let Some(expert) = routed_expert(name).filter(|_| ep > 1) {
+        let ep_rank = dp_rank % ep;
+        match expert {
+            Some(e) if e / (experts / ep) != ep_rank => ranges[0] = (ranges[0].0, ranges[0].0),
+            Some(_) => {}
+            None => ranges[0] = torch_chunk(shape[0], ep_rank, ep),
+        }
+        return ranges;
     }
     if let Some(first) = ranges.first_mut() {
         let (a, b) = torch_chunk(first.1 - first.0, dp_rank, dp);
@@ -179,12 +234,21 @@ fn expected_box(shape: &[u64], tp_placement: &str, tp: u64, dp: u64, rank: u64) 
 fn assert_ranks_place_into_unsharded(
     dir: &Path,
     unsharded: &Path,
-    tp: u64,
-    dp: u64,
+    layout: Layout,
 ) -> (usize, usize) {
+    let Layout {
+        tp,
+        dp,
+        ep,
+        experts,
+    } = layout;
     let manifest = json(&dir.join("manifest.json"));
     assert_eq!(manifest["mesh"]["tp"], tp);
     assert_eq!(manifest["mesh"]["dp"], dp);
+    assert_eq!(
+        manifest["mesh"]["ep"],
+        if ep > 1 { Value::from(ep) } else { Value::Null }
+    );
     let files: Vec<Vec<u8>> = manifest["files"]
         .as_array()
         .unwrap()
@@ -203,6 +267,14 @@ fn assert_ranks_place_into_unsharded(
     let (mut uneven, mut empty) = (0, 0);
     for tensor in tensors {
         let name = tensor["name"].as_str().unwrap();
+        let ep_wanted = routed_expert(name)
+            .filter(|_| ep > 1)
+            .map(|expert| match expert {
+                Some(e) => format!("Expert({e} of {experts})"),
+                None => "Experts(0)".to_string(),
+            });
+        let ep_said = tensor["placements"]["ep"].as_str().map(str::to_string);
+        assert_eq!(ep_said, ep_wanted, "{name}: the manifest's ep placement");
         let shape: Vec<u64> = serde_json::from_value(tensor["shape"].clone()).unwrap();
         let expected = whole.tensor(name).unwrap();
         assert_eq!(
@@ -217,9 +289,9 @@ fn assert_ranks_place_into_unsharded(
         for (rank, file) in ranks.iter().enumerate() {
             let ranges = expected_box(
                 &shape,
+                name,
                 tensor["placements"]["tp"].as_str().unwrap(),
-                tp,
-                dp,
+                layout,
                 rank as u64,
             );
             let said: Vec<(u64, u64)> =
@@ -282,7 +354,13 @@ fn assert_ranks_place_into_unsharded(
 /// Writes the unsharded checkpoint of `model` (the args that name it), then every layout of
 /// [`LAYOUTS`] (the last on the GPU, the others on the CPU), and checks each against it, by
 /// placement and through `nninit assemble`. Returns how many boxes were empty.
-fn check_every_layout(case: &str, model: &[&str], dtype: &str, config: bool) -> usize {
+fn check_every_layout(
+    case: &str,
+    model: &[&str],
+    dtype: &str,
+    config: bool,
+    layouts: &[Layout],
+) -> usize {
     let dir = temp_dir(&format!("layouts-{case}"));
     let unsharded = dir.join("unsharded");
     let unsharded_path = unsharded.to_str().unwrap().to_string();
@@ -302,10 +380,11 @@ fn check_every_layout(case: &str, model: &[&str], dtype: &str, config: bool) -> 
     args.extend(model);
     assert_success(&nninit(&args));
     let (mut uneven, mut empty) = (0, 0);
-    for (index, (tp, dp)) in LAYOUTS.into_iter().enumerate() {
-        let out = dir.join(format!("tp{tp}-dp{dp}"));
-        let (tp_text, dp_text) = (tp.to_string(), dp.to_string());
-        let device = if index == LAYOUTS.len() - 1 {
+    for (index, &layout) in layouts.iter().enumerate() {
+        let Layout { tp, dp, ep, .. } = layout;
+        let out = dir.join(format!("tp{tp}-dp{dp}-ep{ep}"));
+        let (tp_text, dp_text, ep_text) = (tp.to_string(), dp.to_string(), ep.to_string());
+        let device = if index == layouts.len() - 1 {
             "gpu"
         } else {
             "cpu"
@@ -315,12 +394,15 @@ fn check_every_layout(case: &str, model: &[&str], dtype: &str, config: bool) -> 
             "init", "--tp", &tp_text, "--dp", &dp_text, "--dtype", dtype, "--device", device,
             "--out", out_text,
         ];
+        if ep > 1 {
+            args.extend(["--ep", &ep_text]);
+        }
         args.extend(model);
         assert_success(&nninit(&args));
-        let (layout_uneven, layout_empty) = assert_ranks_place_into_unsharded(&out, &whole, tp, dp);
+        let (layout_uneven, layout_empty) = assert_ranks_place_into_unsharded(&out, &whole, layout);
         uneven += layout_uneven;
         empty += layout_empty;
-        let assembled = dir.join(format!("assembled-tp{tp}-dp{dp}"));
+        let assembled = dir.join(format!("assembled-tp{tp}-dp{dp}-ep{ep}"));
         let assembled_file = if config {
             assembled.join("model.safetensors")
         } else {
@@ -361,10 +443,51 @@ fn every_architecture_in_every_layout_is_the_unsharded_checkpoint() {
         } else {
             "f32"
         };
-        empty += check_every_layout(case, &["--config", path.to_str().unwrap()], dtype, true);
+        let model = ["--config", path.to_str().unwrap()];
+        empty += check_every_layout(case, &model, dtype, true, &tp_dp_layouts());
     }
     // Small dimensions (type vocabularies, the ViT class token) leave the last ranks empty.
     assert!(empty > 0, "no empty box in any layout");
+}
+
+/// `--ep`: for every mixture-of-experts layout (per-expert keys, fused experts with biases,
+/// latent attention, a shared expert, dense layers between), with ep 2 and 4 within dp and tp
+/// 1, 2 and 4, the rank files place into the unsharded checkpoint and assemble to it byte for
+/// byte, each ep rank holding its whole experts (boxes computed here from the expert index in
+/// each key).
+#[test]
+fn every_mixture_of_experts_in_every_expert_parallel_layout_is_the_unsharded_checkpoint() {
+    let dir = temp_dir("layout-experts");
+    let layouts: Vec<Layout> = [(1, 2, 2), (2, 2, 2), (1, 4, 4), (2, 4, 2), (4, 4, 4)]
+        .into_iter()
+        .map(|(tp, dp, ep)| Layout {
+            tp,
+            dp,
+            ep,
+            experts: 4,
+        })
+        .collect();
+    let mut empty = 0;
+    for (case, config) in CONFIGS {
+        if ![
+            "mixtral",
+            "qwen2_moe",
+            "deepseek_v3",
+            "gpt_oss",
+            "llama4_text",
+        ]
+        .contains(&case)
+        {
+            continue;
+        }
+        let path = dir.join(format!("{case}.json"));
+        std::fs::write(&path, config).unwrap();
+        let model = ["--config", path.to_str().unwrap()];
+        empty += check_every_layout(case, &model, "bf16", true, &layouts);
+    }
+    // An expert's own tensor is empty on every ep rank but one.
+    assert!(empty > 0, "no empty box in any layout");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -375,7 +498,7 @@ fn every_preset_in_every_layout_is_the_unsharded_file() {
         ("resnet50", "bf16"),
         ("gpt2", "bf16"),
     ] {
-        check_every_layout(preset, &["--model", preset], dtype, false);
+        check_every_layout(preset, &["--model", preset], dtype, false, &tp_dp_layouts());
     }
 }
 
@@ -476,7 +599,7 @@ fn ranks_come_from_each_launchers_environment_and_from_flags() {
         run_ranks(4, &args, |rank, command| {
             command.envs(env(rank));
         });
-        assert_ranks_place_into_unsharded(&out, &whole, 2, 2);
+        assert_ranks_place_into_unsharded(&out, &whole, tp_dp(2, 2));
     }
     // Flags, one process per rank.
     let out = dir.join("flags");
@@ -487,7 +610,7 @@ fn ranks_come_from_each_launchers_environment_and_from_flags() {
     run_ranks(4, &args, |rank, command| {
         command.args(["--rank", &rank.to_string(), "--world-size", "4"]);
     });
-    assert_ranks_place_into_unsharded(&out, &whole, 4, 1);
+    assert_ranks_place_into_unsharded(&out, &whole, tp_dp(4, 1));
     // A rank other than 0 writes its own file and no manifest.
     let out = dir.join("one-rank");
     let out_text = out.to_str().unwrap();
@@ -542,7 +665,7 @@ fn mpirun_four_ranks_assemble_to_the_unsharded_checkpoint() {
         .unwrap();
     assert_success(&output);
     let whole = unsharded.join("model.safetensors");
-    assert_ranks_place_into_unsharded(&out, &whole, 2, 2);
+    assert_ranks_place_into_unsharded(&out, &whole, tp_dp(2, 2));
     let assembled = dir.join("assembled");
     assert_success(&nninit(&[
         "assemble",
@@ -585,6 +708,30 @@ fn bad_layouts_exit_2_naming_the_problem_and_write_nothing() {
     let mlp = |extra: &[&str]| -> Vec<String> {
         let mut args: Vec<String> = [
             "init", "--model", "mlp", "--device", "cpu", "--out", &out_text,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let moe_config = dir.join("moe.json");
+    let moe_config = moe_config.to_str().unwrap().to_string();
+    let mixtral = CONFIGS
+        .iter()
+        .find(|(case, _)| *case == "mixtral")
+        .unwrap()
+        .1;
+    std::fs::write(&moe_config, mixtral).unwrap();
+    let moe = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "init",
+            "--config",
+            &moe_config,
+            "--device",
+            "cpu",
+            "--out",
+            &out_text,
         ]
         .iter()
         .map(|s| s.to_string())
@@ -658,6 +805,24 @@ fn bad_layouts_exit_2_naming_the_problem_and_write_nothing() {
             &[("WORLD_SIZE", "4")],
             "RANK",
         ),
+        // Expert parallelism: within dp, whole experts per ep rank, a model with experts.
+        (
+            moe(&["--dp", "4", "--ep", "3"]),
+            no_env,
+            "ep = 3: a divisor of dp = 4",
+        ),
+        (
+            moe(&["--dp", "3", "--ep", "3"]),
+            no_env,
+            "ep = 3: a divisor of the 4 routed experts",
+        ),
+        (moe(&["--dp", "2", "--ep", "0"]), no_env, "ep = 0"),
+        (
+            mlp(&["--dp", "2", "--ep", "2"]),
+            no_env,
+            "has no routed experts",
+        ),
+        (mlp(&["--ep", "2", "--shard", "0/2"]), no_env, "--shard"),
     ];
     let model_json = plan(
         "model.json",

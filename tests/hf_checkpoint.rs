@@ -264,7 +264,7 @@ fn bad_configs_and_outputs_exit_2_and_write_nothing() {
         (
             r#"{"model_type": "rwkv"}"#,
             &[],
-            "one of llama, mistral, qwen2, qwen3, gemma, bert, vit, t5, gpt2",
+            "model_type = rwkv: one of llama, mistral, qwen2, qwen3, gemma, gemma2,",
         ),
         (
             r#"{"model_type": "llama", "hidden_size": 64.5}"#,

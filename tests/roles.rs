@@ -68,6 +68,9 @@ fn transformers_split(style: &str, dims: usize) -> (Placement, Placement) {
         "embedding_rowwise" => (Placement::Shard(0), Placement::Shard(0)),
         // Input features (the last dimension); the bias is added once, whole.
         "rowwise" | "rowwise_split_input" => (Placement::Shard(dims - 1), Placement::Replicate),
+        // Llama 4's fused gate/up `[E, H, 2I]` by its last dimension: transformers strided (each
+        // rank a part of the gates and of the ups), nninit in one box per rank.
+        "packed_rowwise" => (Placement::Shard(dims - 1), Placement::Replicate),
         // Not split: the q/k norms, and MLA's joint key-value down projection.
         "replicated_with_grad_allreduce" | "mla_kv_a_proj" => {
             (Placement::Replicate, Placement::Replicate)
@@ -118,10 +121,20 @@ fn decoder_plans_split_as_transformers_plans_do() {
                 })
             };
             let style = matching(name).or_else(|| matching(module));
-            // Known difference: nninit keeps every routed expert whole over tp, where Llama 4's
-            // plan splits its fused experts (`packed_rowwise`: a strided split, not a box).
-            if name.contains(".experts.") {
-                assert_eq!(placement, Placement::Replicate, "{case}: {name}");
+            // Routed experts that transformers 5.25.0 leaves to its expert-parallel plan (all
+            // but Llama 4's): nninit splits them over tp as the dense MLP, Megatron's expert
+            // tensor parallelism: gate/up by their inner width (the output features), down by
+            // its input features.
+            if tensor.role.unwrap().role.is_routed_expert() && style.is_none() {
+                let dims = tensor.param.shape.len();
+                let want = match (tensor.role.unwrap().role, parameter) {
+                    (Role::ExpertDown, "down_proj_bias") => Placement::Replicate,
+                    (Role::ExpertDown, _) => Placement::Shard(dims - 1 - usize::from(dims == 3)),
+                    (_, "gate_up_proj_bias") => Placement::Shard(1),
+                    (_, _) if dims == 3 => Placement::Shard(2),
+                    _ => Placement::Shard(0),
+                };
+                assert_eq!(placement, want, "{case}: {name}");
                 continue;
             }
             let want = match style {

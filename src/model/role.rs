@@ -81,6 +81,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// A routed expert's tensor (not a shared expert's, nor the router): what expert
+    /// parallelism splits.
+    pub fn is_routed_expert(self) -> bool {
+        matches!(
+            self,
+            Role::ExpertGate | Role::ExpertUp | Role::ExpertDown | Role::ExpertGateUp
+        )
+    }
+
     /// The name printed by `init --dry-run` and recorded in metadata.
     pub fn name(self) -> &'static str {
         match self {
@@ -143,6 +152,18 @@ pub struct TensorRole {
     pub layer: Option<u64>,
     /// The number of layers of its stack (T5: of its encoder or decoder).
     pub depth: u64,
+    /// The routed expert whose own tensor it is (a per-expert key); `None` for a fused tensor
+    /// of every expert, and outside the experts.
+    pub expert: Option<Expert>,
+}
+
+/// One routed expert of a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Expert {
+    /// Which, from 0.
+    pub index: u64,
+    /// How many routed experts the layer has.
+    pub count: u64,
 }
 
 impl fmt::Display for TensorRole {

@@ -43,6 +43,7 @@ pub fn requested(args: &InitArgs) -> Result<Option<Request>> {
     let launch = launcher::detect(args.rank, args.world_size, env)?;
     let wanted = args.tp.is_some()
         || args.dp.is_some()
+        || args.ep.is_some()
         || args.plan.is_some()
         || launch
             .as_ref()
@@ -57,7 +58,8 @@ fn env(name: &str) -> Option<String> {
 /// Where every tensor of `model` goes on the mesh `args` give: the manifest, before any rank
 /// writes (and without its run id).
 pub fn placed(args: &InitArgs, request: &Request, model: &Model) -> Result<Manifest> {
-    let mesh = Mesh::new(args.tp.unwrap_or(1), args.dp.unwrap_or(1))?;
+    let mesh =
+        Mesh::new(args.tp.unwrap_or(1), args.dp.unwrap_or(1))?.with_ep(args.ep.unwrap_or(1))?;
     if let Some(Launch {
         world_size, source, ..
     }) = &request.launch
@@ -105,10 +107,13 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
     // Every rank computes the same id: the ranks of one run share the directory.
     let run = model.job.run_id();
     manifest.run = Some(run.to_string());
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}-tp{}-dp{}", model.stem, mesh.tp, mesh.dp)));
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let ep = match mesh.ep {
+            1 => String::new(),
+            ep => format!("-ep{ep}"),
+        };
+        PathBuf::from(format!("{}-tp{}-dp{}{ep}", model.stem, mesh.tp, mesh.dp))
+    });
     let ranks: Vec<u64> = match &launch {
         Some(launch) => vec![launch.rank],
         None => (0..mesh.world_size()).collect(),
@@ -157,11 +162,12 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
             remove_stale_rank_files(&dir, &manifest)?;
         }
         println!(
-            "{}: {MANIFEST} for {} ranks (tp {} × dp {})",
+            "{}: {MANIFEST} for {} ranks (tp {} × dp {}, ep {})",
             dir.display(),
             mesh.world_size(),
             mesh.tp,
-            mesh.dp
+            mesh.dp,
+            mesh.ep
         );
     }
     guard.finish();
@@ -274,11 +280,7 @@ fn contradiction(manifest: &Manifest, rank: u64, path: &Path) -> Option<String> 
     let fields = [
         ("seed", "nninit.seed", manifest.seed.to_string()),
         ("rank/world size", "nninit.rank", format!("{rank}/{world}")),
-        (
-            "layout",
-            "nninit.mesh",
-            format!("tp={},dp={}", manifest.mesh.tp, manifest.mesh.dp),
-        ),
+        ("layout", "nninit.mesh", manifest.mesh.metadata()),
         ("run", RUN_KEY, manifest.run.clone().unwrap_or_default()),
     ];
     fields.into_iter().find_map(|(field, key, ours)| {

@@ -46,7 +46,7 @@ pub struct InitArgs {
     pub out: Option<PathBuf>,
     /// Write only shard I of N: the I-th of N contiguous dim-0 row blocks of every tensor
     /// (rows [I·n/N, (I+1)·n/N)), as before --tp/--dp.
-    #[arg(long, conflicts_with_all = ["tp", "dp", "plan", "rank", "world_size"])]
+    #[arg(long, conflicts_with_all = ["tp", "dp", "ep", "plan", "rank", "world_size"])]
     pub shard: Option<String>,
     /// Tensor-parallel ranks: each tensor placed as the model's plan (or --plan) says, into
     /// DIR/rank-RRRRR-of-WWWWW.safetensors and DIR/manifest.json.
@@ -55,6 +55,10 @@ pub struct InitArgs {
     /// Data-parallel ranks: FSDP-style Shard(0) of each tp-local tensor.
     #[arg(long)]
     pub dp: Option<u64>,
+    /// Expert-parallel ranks within dp (a divisor of dp and of the routed experts): each ep rank
+    /// (dp rank mod ep) holds n/ep whole experts, split tp ways as the dense MLP.
+    #[arg(long)]
+    pub ep: Option<u64>,
     /// A tensor-parallel plan: a JSON list of {"pattern", "placement"[, "groups"]}.
     #[arg(long, value_name = "FILE.json")]
     pub plan: Option<PathBuf>,
@@ -91,6 +95,7 @@ impl Default for InitArgs {
             shard: None,
             tp: None,
             dp: None,
+            ep: None,
             plan: None,
             rank: None,
             world_size: None,

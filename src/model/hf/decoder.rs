@@ -19,7 +19,7 @@ use crate::contract::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::model::hf::config::{Config, divide, head_dim, times};
 use crate::model::hf::{Tensors, base_recipe};
-use crate::model::role::{Part, Role, TensorRole};
+use crate::model::role::{Expert, Part, Role, TensorRole};
 use crate::scheme::Init;
 
 /// Where a family's projection biases come from.
@@ -889,11 +889,16 @@ impl MoeSizes {
         match moe.layout {
             Experts::PerExpert { gate, up, down } => {
                 for expert in 0..e {
+                    out.in_expert(Some(Expert {
+                        index: expert,
+                        count: e,
+                    }));
                     let x = |name: &str| format!("{block}.experts.{expert}.{name}");
                     out.linear(&x(gate), hidden, size, false, Role::ExpertGate);
                     out.linear(&x(up), hidden, size, false, Role::ExpertUp);
                     out.linear(&x(down), size, hidden, false, Role::ExpertDown);
                 }
+                out.in_expert(None);
             }
             Experts::Fused { biases } => {
                 let x = |name: &str| format!("{block}.experts.{name}");
@@ -1002,7 +1007,8 @@ fn moe_layers(rule: MoeLayers, config: &Config<'_>, layers: u64) -> Result<Vec<b
 /// The tensor-parallel plan, as transformers' `base_model_tp_plan` and the head's `_tp_plan`
 /// place these tensors (`tests/data/hf/tp_plans.json`): column-parallel projections split
 /// their output dimension (q/k/v by whole heads), row-parallel ones their input dimension, the
-/// embedding and the head by vocabulary; routers, experts and norms are replicated over tp.
+/// embedding and the head by vocabulary; experts as [`plan`]'s last rules say; routers and
+/// norms are replicated over tp.
 fn plan(out: &mut Tensors, family: &Family, heads: u64, kv_heads: u64) {
     let attn = "model.layers.*.self_attn";
     out.shard("model.embed_tokens.weight", 0);
@@ -1048,6 +1054,24 @@ fn plan(out: &mut Tensors, family: &Family, heads: u64, kv_heads: u64) {
         }
         for row in ["down_proj", "c_proj"] {
             out.shard(&format!("{mlp}.{row}.weight"), 1);
+        }
+    }
+    // Routed experts split as the dense MLP is (Megatron's expert tensor parallelism):
+    // gate/up by their inner width, down by its input. transformers 5.25.0 leaves them to its
+    // expert-parallel plan, and splits Llama 4's fused gate/up strided, where this is a box.
+    if let Some(moe) = &family.moe {
+        let experts = format!("model.layers.*.{}.experts", moe.block);
+        match moe.layout {
+            Experts::PerExpert { gate, up, down } => {
+                out.shard(&format!("{experts}.*.{gate}.weight"), 0);
+                out.shard(&format!("{experts}.*.{up}.weight"), 0);
+                out.shard(&format!("{experts}.*.{down}.weight"), 1);
+            }
+            Experts::Fused { .. } => {
+                out.shard(&format!("{experts}.gate_up_proj"), 2);
+                out.shard(&format!("{experts}.gate_up_proj_bias"), 1);
+                out.shard(&format!("{experts}.down_proj"), 1);
+            }
         }
     }
     out.shard("lm_head.weight", 0);

@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
 use crate::model::presets::ModelTensor;
-use crate::model::role::{Part, Role, TensorRole};
+use crate::model::role::{Expert, Part, Role, TensorRole};
 use crate::scheme::Init;
 use crate::scheme::layers::{Param, ParamInit};
 use config::{Config, MAX_DIM};
@@ -292,6 +292,8 @@ struct Tensors {
     depth: u64,
     /// The layer being built, if any.
     layer: Option<u64>,
+    /// The routed expert being built, if any.
+    expert: Option<Expert>,
     list: Vec<ModelTensor>,
     /// The architecture's tensor-parallel plan.
     plan: Vec<PlanRule>,
@@ -303,6 +305,7 @@ impl Tensors {
             recipe: Box::new(recipe),
             depth,
             layer: None,
+            expert: None,
             list: Vec::new(),
             plan: Vec::new(),
         }
@@ -311,6 +314,11 @@ impl Tensors {
     /// The tensors built next belong to `layer` (`None`: outside the layers).
     fn in_layer(&mut self, layer: Option<u64>) {
         self.layer = layer;
+    }
+
+    /// The tensors built next are routed expert `expert`'s own (`None`: no one expert's).
+    fn in_expert(&mut self, expert: Option<Expert>) {
+        self.expert = expert;
     }
 
     /// Tensors matching `pattern` are split along `dim` over the tensor-parallel ranks.
@@ -348,6 +356,7 @@ impl Tensors {
             part,
             layer: self.layer,
             depth: self.depth,
+            expert: self.expert,
         };
         let init = (self.recipe)(&role);
         self.list.push(ModelTensor {

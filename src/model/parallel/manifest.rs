@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{Mesh, Placement};
+use super::{ExpertPlacement, Mesh, Placement};
 use crate::contract::slice::Slice;
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
@@ -44,6 +44,8 @@ pub struct PlacedTensor {
     pub tp: Placement,
     /// Over the data-parallel ranks.
     pub dp: Placement,
+    /// Over the expert-parallel ranks: a routed expert's tensor on a mesh with `ep > 1`.
+    pub ep: Option<ExpertPlacement>,
 }
 
 /// Every tensor of a model placed on a mesh: what a manifest says.
@@ -64,7 +66,10 @@ pub struct Manifest {
 impl Manifest {
     /// The box of `tensor` that `rank` holds.
     pub fn slice(&self, tensor: &PlacedTensor, rank: u64) -> Slice {
-        self.mesh.slice(&tensor.shape, tensor.tp, rank)
+        match tensor.ep {
+            None => self.mesh.slice(&tensor.shape, tensor.tp, rank),
+            Some(ep) => self.mesh.expert_slice(&tensor.shape, tensor.tp, ep, rank),
+        }
     }
 
     /// The rank files, in rank order.
@@ -83,11 +88,16 @@ impl Manifest {
                 let ranks: Vec<Value> = (0..world)
                     .map(|rank| box_json(&self.slice(tensor, rank)))
                     .collect();
+                let mut placements =
+                    json!({"tp": tensor.tp.to_string(), "dp": tensor.dp.to_string()});
+                if let Some(ep) = tensor.ep {
+                    placements["ep"] = json!(ep.to_string());
+                }
                 json!({
                     "name": tensor.name,
                     "shape": tensor.shape,
                     "dtype": tensor.dtype,
-                    "placements": {"tp": tensor.tp.to_string(), "dp": tensor.dp.to_string()},
+                    "placements": placements,
                     "ranks": ranks,
                 })
             })
@@ -110,6 +120,10 @@ impl Manifest {
         });
         if let Some(run) = &self.run {
             manifest["run"] = json!(run);
+        }
+        if self.mesh.ep > 1 {
+            manifest["mesh"]["ep"] = json!(self.mesh.ep);
+            manifest["mesh"]["ep_rank"] = json!("dp_rank mod ep");
         }
         let text =
             serde_json::to_string_pretty(&manifest).expect("a JSON object always serializes");
@@ -147,6 +161,10 @@ impl Manifest {
             count(&value["mesh"]["tp"], "mesh.tp is not a count")?,
             count(&value["mesh"]["dp"], "mesh.dp is not a count")?,
         )?;
+        let mesh = match &value["mesh"]["ep"] {
+            Value::Null => mesh,
+            ep => mesh.with_ep(count(ep, "mesh.ep is not a count")?)?,
+        };
         // One file and, per tensor, one box per rank, as `to_json` writes them: checked before
         // anything is computed per rank, so the work is bounded by the text's own size.
         let world = mesh.world_size() as usize;
@@ -176,10 +194,20 @@ impl Manifest {
                     dtype: text(&t["dtype"], "a tensor without a dtype")?,
                     tp: Placement::parse(&text(&t["placements"]["tp"], "no tp placement")?)?,
                     dp: Placement::parse(&text(&t["placements"]["dp"], "no dp placement")?)?,
+                    ep: match &t["placements"]["ep"] {
+                        Value::Null => None,
+                        ep => Some(ExpertPlacement::parse(&text(ep, "an ep placement")?)?),
+                    },
                 };
                 // Boxes are computed from the placements: a Shard of a dimension the tensor
                 // lacks, or a dp placement other than the mesh's, is refused first.
-                mesh.check_placements(&tensor.name, &tensor.shape, tensor.tp, tensor.dp)?;
+                let (name, shape) = (&tensor.name, &tensor.shape);
+                match tensor.ep {
+                    None => mesh.check_placements(name, shape, tensor.tp, tensor.dp)?,
+                    Some(ep) => {
+                        mesh.check_expert_placements(name, shape, tensor.tp, tensor.dp, ep)?
+                    }
+                }
                 Ok(tensor)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -256,7 +284,7 @@ pub fn check_rank_file(manifest: &Manifest, rank: u64, path: &Path) -> Result<He
     };
     let header = Header::read(path)?;
     let said = |key: &str| header.metadata.get(key).and_then(Value::as_str);
-    let mesh = format!("tp={},dp={}", manifest.mesh.tp, manifest.mesh.dp);
+    let mesh = manifest.mesh.metadata();
     let mut expected = vec![
         ("nninit.rank", format!("{rank}/{world}")),
         ("nninit.mesh", mesh),

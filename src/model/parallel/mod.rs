@@ -19,11 +19,14 @@ pub mod launcher;
 pub mod manifest;
 pub mod plan;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::init::{InitJob, Part};
+use crate::model::role::TensorRole;
 use crate::scheme::layers::ParamInit;
 use manifest::{Manifest, PlacedTensor};
-pub use plan::{MAX_WORLD, Mesh, Placement, PlanRule, TpPlan, chunk, matches_pattern};
+pub use plan::{
+    ExpertPlacement, MAX_WORLD, Mesh, Placement, PlanRule, TpPlan, chunk, matches_pattern,
+};
 
 /// Places every tensor of `job` (whole, as an unsharded run would write it) on `mesh` as `plan`
 /// says: the manifest of a sharded run of model `model`.
@@ -39,6 +42,7 @@ pub fn place(model: &str, job: &InitJob, plan: &TpPlan, mesh: Mesh) -> Result<Ma
         })
         .collect();
     let placements = plan.placements(&names, mesh.tp)?;
+    let mut experts = 0;
     let tensors = job
         .tensors
         .iter()
@@ -49,15 +53,31 @@ pub fn place(model: &str, job: &InitJob, plan: &TpPlan, mesh: Mesh) -> Result<Ma
                 ParamInit::ZeroI64 => safetensors::Dtype::I64,
                 ParamInit::Scheme { .. } => t.dtype.unwrap_or(job.dtype).safetensors_dtype(),
             };
-            PlacedTensor {
+            let ep = expert_placement(t.tensor.role.as_ref(), &param.shape, mesh).map_err(
+                |allowed| Error::invalid("ep", mesh.ep, format!("{allowed} ({})", param.name)),
+            )?;
+            experts += usize::from(ep.is_some());
+            let dp = match ep {
+                Some(_) => Placement::Replicate,
+                None => mesh.dp_placement(param.shape.len()),
+            };
+            Ok(PlacedTensor {
                 name: param.name.clone(),
                 shape: param.shape.clone(),
                 dtype: dtype.to_string(),
                 tp,
-                dp: mesh.dp_placement(param.shape.len()),
-            }
+                dp,
+                ep,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
+    if mesh.ep > 1 && experts == 0 {
+        return Err(Error::invalid(
+            "ep",
+            mesh.ep,
+            format!("1 ({model} has no routed experts)"),
+        ));
+    }
     Ok(Manifest {
         model: model.to_string(),
         seed: job.seed,
@@ -67,8 +87,37 @@ pub fn place(model: &str, job: &InitJob, plan: &TpPlan, mesh: Mesh) -> Result<Ma
     })
 }
 
+/// How a tensor in role `role` lies over the expert-parallel ranks of `mesh`: `None` but for a
+/// routed expert's tensor on a mesh with `ep > 1`; an error (what `ep` must be) where the
+/// experts do not split into whole experts per ep rank.
+fn expert_placement(
+    role: Option<&TensorRole>,
+    shape: &[u64],
+    mesh: Mesh,
+) -> std::result::Result<Option<ExpertPlacement>, String> {
+    let Some(role) = role.filter(|r| mesh.ep > 1 && r.role.is_routed_expert()) else {
+        return Ok(None);
+    };
+    let (placement, count) = match role.expert {
+        Some(expert) => (
+            ExpertPlacement::Own {
+                index: expert.index,
+                count: expert.count,
+            },
+            expert.count,
+        ),
+        None => (ExpertPlacement::Fused, shape.first().copied().unwrap_or(0)),
+    };
+    if count.is_multiple_of(mesh.ep) && count > 0 {
+        Ok(Some(placement))
+    } else {
+        Err(format!("a divisor of the {count} routed experts"))
+    }
+}
+
 /// The job of `rank`: `job`'s tensors, each only the box the manifest gives the rank, with
 /// the rank and mesh in the file's metadata (`nninit.rank` = `R/W`, `nninit.mesh` =
+/// [`Mesh::metadata`], e.g.
 /// `tp=T,dp=D`).
 pub fn rank_job(job: &InitJob, manifest: &Manifest, rank: u64) -> InitJob {
     let slices = manifest
@@ -84,10 +133,7 @@ pub fn rank_job(job: &InitJob, manifest: &Manifest, rank: u64) -> InitJob {
                 "nninit.rank".to_string(),
                 format!("{rank}/{}", mesh.world_size()),
             ),
-            (
-                "nninit.mesh".to_string(),
-                format!("tp={},dp={}", mesh.tp, mesh.dp),
-            ),
+            ("nninit.mesh".to_string(), mesh.metadata()),
         ],
         ..job.clone()
     }

@@ -47,6 +47,51 @@ impl fmt::Display for Placement {
     }
 }
 
+/// How a routed expert's tensor lies over the expert-parallel ranks (`--ep`): whole experts,
+/// `n / ep` of them per ep rank, the ep rank being `dp_rank mod ep`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpertPlacement {
+    /// The tensor of expert `index` of `count` (a per-expert key): held, whole but for its tp
+    /// split, by ep rank `index / (count / ep)` and by no other.
+    Own {
+        /// Which expert.
+        index: u64,
+        /// How many routed experts its layer has.
+        count: u64,
+    },
+    /// Every expert along dimension 0 (fused `[E, …]` tensors): ep rank `r` holds experts
+    /// `r·E/ep .. (r+1)·E/ep`.
+    Fused,
+}
+
+impl ExpertPlacement {
+    /// Parses what [`fmt::Display`] writes: `Expert(I of N)` or `Experts(0)`.
+    pub fn parse(text: &str) -> Result<ExpertPlacement> {
+        let invalid = || Error::invalid("ep placement", text, "Expert(I of N) or Experts(0)");
+        if text == "Experts(0)" {
+            return Ok(ExpertPlacement::Fused);
+        }
+        let inner = text
+            .strip_prefix("Expert(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .ok_or_else(invalid)?;
+        let (index, count) = inner.split_once(" of ").ok_or_else(invalid)?;
+        Ok(ExpertPlacement::Own {
+            index: index.parse().map_err(|_| invalid())?,
+            count: count.parse().map_err(|_| invalid())?,
+        })
+    }
+}
+
+impl fmt::Display for ExpertPlacement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpertPlacement::Own { index, count } => write!(f, "Expert({index} of {count})"),
+            ExpertPlacement::Fused => write!(f, "Experts(0)"),
+        }
+    }
+}
+
 /// Chunk `index` of `count` of an extent of `extent`, as `torch.chunk` and DTensor split it:
 /// ⌈extent/count⌉ each, the last ones shorter or empty.
 pub fn chunk(extent: u64, index: u64, count: u64) -> Range<u64> {
@@ -55,13 +100,18 @@ pub fn chunk(extent: u64, index: u64, count: u64) -> Range<u64> {
     start..index.saturating_add(1).saturating_mul(size).min(extent)
 }
 
-/// A 2-D device mesh: `tp` tensor-parallel ranks (fastest-varying) × `dp` data-parallel ones.
+/// A 2-D device mesh: `tp` tensor-parallel ranks (fastest-varying) × `dp` data-parallel ones,
+/// the dp ranks grouped `ep` ways for the routed experts (expert parallelism within data
+/// parallelism, innermost, as Megatron-core and torchtitan order it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mesh {
     /// Tensor-parallel size.
     pub tp: u64,
     /// Data-parallel size.
     pub dp: u64,
+    /// Expert-parallel size: 1, or a divisor of `dp` (then experts are held whole, `n / ep`
+    /// per ep rank, and not split by dp).
+    pub ep: u64,
 }
 
 impl Mesh {
@@ -79,7 +129,117 @@ impl Mesh {
                 format!("at most {MAX_WORLD} ranks"),
             ));
         }
-        Ok(Mesh { tp, dp })
+        Ok(Mesh { tp, dp, ep: 1 })
+    }
+
+    /// This mesh with its dp ranks grouped `ep` ways for the experts; `ep` must divide `dp`.
+    pub fn with_ep(self, ep: u64) -> Result<Mesh> {
+        if ep == 0 || !self.dp.is_multiple_of(ep) {
+            return Err(Error::invalid(
+                "ep",
+                ep,
+                format!(
+                    "a divisor of dp = {} (expert parallelism within data parallelism)",
+                    self.dp
+                ),
+            ));
+        }
+        Ok(Mesh { ep, ..self })
+    }
+
+    /// The mesh as the rank files' `nninit.mesh` metadata states it: `tp=T,dp=D`, and `,ep=E`
+    /// with expert parallelism.
+    pub fn metadata(&self) -> String {
+        match self.ep {
+            1 => format!("tp={},dp={}", self.tp, self.dp),
+            ep => format!("tp={},dp={},ep={ep}", self.tp, self.dp),
+        }
+    }
+
+    /// The expert-parallel rank of `rank`: `dp_rank mod ep`.
+    pub fn ep_rank(&self, rank: u64) -> u64 {
+        self.coords(rank).1 % self.ep
+    }
+
+    /// Checks an expert tensor's placements, as a manifest states them: expert parallelism on
+    /// (`ep > 1`), `tp` as [`Mesh::check_placements`] checks it, `dp` Replicate, and whole
+    /// experts per ep rank (`ep` divides the experts).
+    pub fn check_expert_placements(
+        &self,
+        name: &str,
+        shape: &[u64],
+        tp: Placement,
+        dp: Placement,
+        ep: ExpertPlacement,
+    ) -> Result<()> {
+        let refuse = |allowed: String| {
+            Err(Error::invalid(
+                format!("ep placement of {name}"),
+                ep,
+                allowed,
+            ))
+        };
+        if self.ep == 1 {
+            return refuse("none: the mesh has no expert parallelism (ep = 1)".into());
+        }
+        match ep {
+            ExpertPlacement::Own { index, count } => {
+                if index >= count || !count.is_multiple_of(self.ep) {
+                    return refuse(format!(
+                        "Expert(I of N) with I < N and ep = {} dividing N",
+                        self.ep
+                    ));
+                }
+            }
+            ExpertPlacement::Fused => {
+                if shape
+                    .first()
+                    .is_none_or(|&n| !n.is_multiple_of(self.ep) || tp == Placement::Shard(0))
+                {
+                    return refuse(format!(
+                        "Experts(0) of a tensor whose dim 0 (experts) ep = {} divides and tp does not split",
+                        self.ep
+                    ));
+                }
+            }
+        }
+        if dp != Placement::Replicate {
+            return Err(Error::invalid(
+                format!("dp placement of {name}"),
+                dp,
+                "Replicate: an expert parallel rank holds its experts whole",
+            ));
+        }
+        self.check_placements(name, shape, tp, self.dp_placement(shape.len()))
+    }
+
+    /// The box of an expert tensor placed `tp` and `ep` that `rank` holds: its tp chunk, then
+    /// its experts (all of its own expert's tensor, or nothing; its share of dim 0 of a fused
+    /// one), never split by dp.
+    pub fn expert_slice(
+        &self,
+        shape: &[u64],
+        tp: Placement,
+        ep: ExpertPlacement,
+        rank: u64,
+    ) -> Slice {
+        let (tp_rank, _) = self.coords(rank);
+        let ep_rank = self.ep_rank(rank);
+        let mut slice = Slice::whole(shape);
+        if let Placement::Shard(dim) = tp {
+            slice.ranges[dim] = chunk(shape[dim], tp_rank, self.tp);
+        }
+        if let Some(first) = slice.ranges.first_mut() {
+            match ep {
+                ExpertPlacement::Own { index, count } => {
+                    if index / (count / self.ep) != ep_rank {
+                        *first = first.start..first.start;
+                    }
+                }
+                ExpertPlacement::Fused => *first = chunk(shape[0], ep_rank, self.ep),
+            }
+        }
+        slice
     }
 
     /// How many ranks.
