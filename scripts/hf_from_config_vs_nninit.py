@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""transformers' `from_config` + `save_pretrained` against `nninit init --config`, on one ~1B
+"""transformers' `from_config` + `save_pretrained` against `nninit init --config`, on one
 config, on this machine: wall time and peak RSS of each, side by side in one run.
 
 transformers is timed as its users write it, in a process of its own:
@@ -13,11 +13,13 @@ is the released binary in a child process, timed from start to exit; its time in
 fsync of every file before it is renamed into place, which save_pretrained does not do.
 Each run starts after `sync`, so neither pays for the other's writeback.
 
-The config is Llama-3.2-1B's published values (hidden 2048, intermediate 8192, 16 layers,
-32 heads, 8 KV heads, head_dim 64, vocab 128256, tied embeddings, rope llama3).
+The configs (`--config`): `llama-3.2-1b`, Llama-3.2-1B's published values (hidden 2048,
+intermediate 8192, 16 layers, 32 heads, 8 KV heads, head_dim 64, vocab 128256, tied embeddings,
+rope llama3); `qwen3-30b-a3b-4-layers`, Qwen3-30B-A3B's published config (hidden 2048, 32/4
+heads of 128, vocab 151936, 128 experts of 768, top-8) cut to 4 layers: 3.1 B parameters.
 
-Usage: python scripts/hf_from_config_vs_nninit.py [--dtype f32|bf16] [--repeat N] [--out DIR]
-                                                  [--nninit BIN]
+Usage: python scripts/hf_from_config_vs_nninit.py [--config NAME] [--dtype f32|bf16] [--repeat N]
+                                                  [--out DIR] [--nninit BIN]
 """
 
 import argparse
@@ -60,6 +62,44 @@ LLAMA_3_2_1B = {
     "use_cache": True,
     "vocab_size": 128256,
 }
+
+# Qwen3-30B-A3B's config.json as published (transformers_version 4.51.0), 4 of its 48 layers.
+QWEN3_30B_A3B_4_LAYERS = {
+    "architectures": ["Qwen3MoeForCausalLM"],
+    "model_type": "qwen3_moe",
+    "attention_bias": False,
+    "attention_dropout": 0.0,
+    "bos_token_id": 151643,
+    "decoder_sparse_step": 1,
+    "eos_token_id": 151645,
+    "head_dim": 128,
+    "hidden_act": "silu",
+    "hidden_size": 2048,
+    "initializer_range": 0.02,
+    "intermediate_size": 6144,
+    "max_position_embeddings": 40960,
+    "max_window_layers": 48,
+    "mlp_only_layers": [],
+    "moe_intermediate_size": 768,
+    "norm_topk_prob": True,
+    "num_attention_heads": 32,
+    "num_experts": 128,
+    "num_experts_per_tok": 8,
+    "num_hidden_layers": 4,
+    "num_key_value_heads": 4,
+    "output_router_logits": False,
+    "rms_norm_eps": 1e-06,
+    "rope_scaling": None,
+    "rope_theta": 1000000.0,
+    "router_aux_loss_coef": 0.001,
+    "sliding_window": None,
+    "tie_word_embeddings": False,
+    "use_cache": True,
+    "use_sliding_window": False,
+    "vocab_size": 151936,
+}
+
+CONFIGS = {"llama-3.2-1b": LLAMA_3_2_1B, "qwen3-30b-a3b-4-layers": QWEN3_30B_A3B_4_LAYERS}
 
 TRANSFORMERS_CHILD = r"""
 import json, resource, sys, time
@@ -124,6 +164,7 @@ def one_round(args, root, config_path):
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--config", default="llama-3.2-1b", choices=list(CONFIGS))
     parser.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
     parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
     parser.add_argument("--out", default=None, help="scratch directory on the disk to measure")
@@ -134,7 +175,7 @@ def main():
     try:
         config_path = os.path.join(root, "config.json")
         with open(config_path, "w") as f:
-            json.dump(LLAMA_3_2_1B, f)
+            json.dump(CONFIGS[args.config], f)
         rounds = [one_round(args, root, config_path) for _ in range(args.repeat)]
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -150,7 +191,7 @@ def main():
     theirs_rss = median([r[1]["peak_rss_kb"] for r in rounds]) / 1024
     _, theirs, sizes = rounds[0]
     tv, tt, threads = theirs["versions"]
-    print(f"Llama-3.2-1B config, {theirs['parameters']:,} parameters, {args.dtype}, {os.cpu_count()} CPUs, "
+    print(f"{args.config} config, {theirs['parameters']:,} parameters, {args.dtype}, {os.cpu_count()} CPUs, "
           f"median of {len(rounds)} rounds (each round: nninit, then transformers)")
     print(f"{'':44} {'seconds':>9} {'peak RSS MB':>12} {'bytes written':>14}  every round's seconds")
     print(f"{'transformers from_config + save_pretrained':44} {median(theirs_s):9.2f} {theirs_rss:12.0f} "

@@ -308,10 +308,44 @@ _VIT_CHECKPOINT_NAMES = [
 ]
 
 
+# Mixtures of experts that transformers 5.x holds fused in memory (`experts.gate_up_proj`
+# [E, 2I, H], `experts.down_proj` [E, H, I]) and `save_pretrained` splits into one key per expert:
+# model_type → (the block's name on disk, the per-expert names of gate, up and down).
+_SPLIT_EXPERTS = {
+    "mixtral": ("block_sparse_moe", ("w1", "w3", "w2")),
+    "qwen2_moe": ("mlp", ("gate_proj", "up_proj", "down_proj")),
+    "qwen3_moe": ("mlp", ("gate_proj", "up_proj", "down_proj")),
+    "deepseek_v3": ("mlp", ("gate_proj", "up_proj", "down_proj")),
+}
+
+
+def _expert_parts(model_type, name, shape):
+    """The parts of fused expert tensor ``name`` (its in-memory name) as the checkpoint's
+    per-expert keys:
+    [(index into the tensor, checkpoint key)], gate then up along dim 1 of ``gate_up_proj``;
+    ``None`` for any other tensor."""
+    if model_type not in _SPLIT_EXPERTS:
+        return None
+    match = re.fullmatch(r"(.*)\.mlp\.experts\.(gate_up_proj|down_proj)", name)
+    if match is None:
+        return None
+    block, (gate, up, down) = _SPLIT_EXPERTS[model_type]
+    prefix, fused = match.groups()
+    key = lambda e, part: f"{prefix}.{block}.experts.{e}.{part}.weight"  # noqa: E731
+    if fused == "down_proj":
+        return [((e,), key(e, down)) for e in range(shape[0])]
+    half = shape[1] // 2
+    return [
+        ((e, slice(lo, lo + half)), key(e, part))
+        for e in range(shape[0])
+        for lo, part in ((0, gate), (half, up))
+    ]
+
+
 def _hf_recipe(module):
     """transformers' ``_init_weights`` recipe of the module's class, from its config, as ``nninit
-    init --config`` describes it: (checkpoint name → description), and the renaming from the
-    module's names to the checkpoint's."""
+    init --config`` describes it: (checkpoint name → description), the renaming from the
+    module's names to the checkpoint's, and the model type."""
     import json
 
     config = getattr(module, "config", None)
@@ -322,14 +356,18 @@ def _hf_recipe(module):
     fields = config.to_dict()
     fields["architectures"] = [type(module).__name__]
     described = {t["name"]: t for t in _describe("hf", json.dumps(fields, default=str))}
-    rename = _VIT_CHECKPOINT_NAMES if fields.get("model_type") == "vit" else []
+    rename = {
+        "vit": _VIT_CHECKPOINT_NAMES,
+        # Mixtral's block is `mlp` in memory and `block_sparse_moe` on disk.
+        "mixtral": [(r"\.mlp\.", ".block_sparse_moe.")],
+    }.get(fields.get("model_type"), [])
 
     def checkpoint_name(name):
         for pattern, replacement in rename:
             name = re.sub(pattern, replacement, name)
         return name
 
-    return described, checkpoint_name
+    return described, checkpoint_name, fields.get("model_type")
 
 
 def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="auto"):
@@ -341,8 +379,11 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
       GroupNorm, BatchNorm (running statistics 0/1), RMSNorm, RNN, LSTM, GRU,
       MultiheadAttention. A module with parameters and no known recipe is a TypeError naming it;
       ``skip_unknown=True`` leaves it as it is with a warning instead.
-    - ``recipe="hf"``: transformers' ``_init_weights`` recipe for the module's class (Llama,
-      Mistral, Qwen2, Qwen3, Gemma, BERT, ViT, T5, GPT-2), read from ``module.config``.
+    - ``recipe="hf"``: transformers' ``_init_weights`` recipe for the module's class (every
+      family of ``nninit init --config``: Llama, Mistral, Qwen2/3, the Gemmas, Phi-3, OLMo 2,
+      Granite, SmolLM3, StarCoder2, Mixtral, Qwen2/3-MoE, DeepSeek-V3, gpt-oss, Llama 4, BERT, ViT,
+      T5, GPT-2), read from ``module.config``; experts that transformers holds fused and saves
+      per expert are filled part by part, each from its checkpoint key's stream.
     - ``recipe="gpt2"``, ``"resnet18"``, ``"resnet50"``, ``"mlp"``: a preset's recipe, for a
       module whose state dict is the preset's (GPT-2's, torchvision's ResNets).
 
@@ -355,21 +396,27 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
     seed = _seed(seed)
-    rename, skipped = None, set()
+    rename, skipped, model_type = None, set(), None
     if recipe == "torch":
         described, skipped = _torch_recipe(module, skip_unknown)
     elif recipe == "hf":
-        described, rename = _hf_recipe(module)
+        described, rename, model_type = _hf_recipe(module)
     elif recipe in _PRESETS:
         described = {t["name"]: t for t in _describe("preset", recipe)}
     else:
         raise ValueError(f"recipe {recipe!r}: one of {', '.join(RECIPES + _PRESETS)}")
     state = module.state_dict(keep_vars=True)
-    filled = {}
+    filled, filled_keys = {}, set()
     for name, tensor in state.items():
         key = rename(name) if rename else name
         if id(tensor) in filled:
             continue  # tied to a tensor already filled
+        parts = _expert_parts(model_type, name, list(tensor.shape))
+        if parts is not None:
+            _fill_expert_parts(name, tensor, parts, described, seed=seed, device=device)
+            filled[id(tensor)] = key
+            filled_keys.update(part for _, part in parts)
+            continue
         description = described.get(key)
         if description is None:
             if name in skipped:
@@ -391,10 +438,39 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
             integer_zeros=description["int64"],
         )
         filled[id(tensor)] = key
-    missing = sorted(set(described) - set(filled.values()) - _tied_names(described))
+        filled_keys.add(key)
+    missing = sorted(set(described) - filled_keys - _tied_names(described))
     if missing and recipe != "torch":
         raise ValueError(f"the module has no tensor {missing[0]}, which the {recipe} recipe has")
     return module
+
+
+def _fill_expert_parts(name, tensor, parts, described, *, seed, device):
+    """Fills fused expert tensor ``tensor`` part by part, each part the values of its
+    checkpoint key (its own stream), so that ``save_pretrained``'s split gives ``nninit init``'s
+    per-expert tensors."""
+    if isinstance(tensor, _dtensor_class() or ()):
+        raise ValueError(
+            f"{name}: fused experts as a DTensor are not supported yet; "
+            "fill the plain tensor, or write the checkpoint with nninit init --config --ep"
+        )
+    for index, key in parts:
+        description = described.get(key)
+        if description is None:
+            raise ValueError(f"{name}: the hf recipe has no expert tensor {key}")
+        view = tensor.data[index]
+        if list(view.shape) != description["shape"]:
+            raise ValueError(
+                f"{name}{list(index)}: shape {list(view.shape)}; {key} has {description['shape']}"
+            )
+        _fill(
+            view,
+            description["spec"],
+            seed=seed,
+            stream=stream_of_name(key),
+            layout=description["layout"],
+            device=device,
+        )
 
 
 def _tied_names(described):
