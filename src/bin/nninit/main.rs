@@ -12,8 +12,6 @@ mod assemble;
 mod bench;
 mod bits;
 mod device;
-mod distributed;
-mod dry_run;
 mod fill;
 mod init;
 mod interrupt;

@@ -1,113 +1,39 @@
-//! `nninit init --tp N --dp M`: a model's tensors placed on a tp × dp mesh, each rank's box of
-//! every tensor in its own file, and the manifest. Ranks come from `--rank/--world-size` or the
-//! launcher (`nninit::model::parallel::launcher`); without either, this process writes every
-//! rank's file, one after another.
+//! The sink of a placement on ranks: each rank's box of every tensor in its own file, and the
+//! manifest. Under a launcher this process writes its own rank; without one, every rank's file,
+//! one after another. Rank 0 writes the manifest last, once every rank's file is in place.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nninit::model::atomic_file::write_text;
 use nninit::model::checkpoint::CONFIG;
-use nninit::model::init::InitJob;
-use nninit::model::parallel::launcher::{self, Launch};
+use nninit::model::parallel::launcher::Launch;
 use nninit::model::parallel::manifest::{
     MANIFEST, Manifest, check_rank_file, rank_file_name, write_manifest,
 };
-use nninit::model::parallel::{Mesh, TpPlan, place, rank_job};
+use nninit::model::parallel::rank_job;
 use nninit::model::run::{Destination, RUN_KEY, RunGuard};
 use nninit::{Error, Result};
 
+use super::Options;
+use crate::init::progress::{advance, finish, print_summary, progress_bar};
+use crate::init::source::Model;
 use crate::device::backend;
-use crate::init::{InitArgs, advance, finish, print_summary, progress_bar};
 
-/// What a distributed run writes: the model's tensors, its plan, its name, and for a Hugging
-/// Face config the `config.json` to put beside the rank files.
-pub struct Model {
-    pub name: String,
-    pub job: InitJob,
-    pub plan: Option<TpPlan>,
-    pub config_json: Option<String>,
-    /// The default output directory's stem.
-    pub stem: String,
-}
-
-/// A distributed run that `args` ask for, and the launch this process is part of (`None`: no
-/// flags and no launcher, so this process writes every rank).
-pub struct Request {
+/// Writes the rank files this process owns of `model` as `manifest` places it — one rank
+/// under a launcher, every rank without one — and, from rank 0 once every rank's file is in
+/// place, the config and the manifest.
+pub fn write(
+    model: Model,
+    mut manifest: Manifest,
     launch: Option<Launch>,
-}
-
-/// The distributed run `args` ask for — `--tp`, `--dp`, `--plan`, `--rank`/`--world-size`, or a
-/// launcher that started more than one process — if any.
-pub fn requested(args: &InitArgs) -> Result<Option<Request>> {
-    let launch = launcher::detect(args.rank, args.world_size, env)?;
-    let wanted = args.tp.is_some()
-        || args.dp.is_some()
-        || args.ep.is_some()
-        || args.plan.is_some()
-        || launch
-            .as_ref()
-            .is_some_and(|l| l.world_size > 1 || args.rank.is_some());
-    Ok(wanted.then_some(Request { launch }))
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
-/// Where every tensor of `model` goes on the mesh `args` give: the manifest, before any rank
-/// writes (and without its run id).
-pub fn placed(args: &InitArgs, request: &Request, model: &Model) -> Result<Manifest> {
-    let mesh =
-        Mesh::new(args.tp.unwrap_or(1), args.dp.unwrap_or(1))?.with_ep(args.ep.unwrap_or(1))?;
-    if let Some(Launch {
-        world_size, source, ..
-    }) = &request.launch
-        && *world_size != mesh.world_size()
-    {
-        return Err(Error::invalid(
-            "world size",
-            format!("{world_size} (from {source})"),
-            format!(
-                "tp × dp = {} × {} = {}: give --tp and --dp that multiply to it",
-                mesh.tp,
-                mesh.dp,
-                mesh.world_size()
-            ),
-        ));
-    }
-    let plan = match (&args.plan, &model.plan) {
-        (Some(path), _) => read_plan(path)?,
-        (None, Some(plan)) => plan.clone(),
-        (None, None) if mesh.tp == 1 => TpPlan::default(),
-        (None, None) => {
-            return Err(Error::invalid(
-                "plan",
-                "none",
-                format!(
-                    "--plan FILE.json: {} has no built-in tensor-parallel plan for --tp {}",
-                    model.name, mesh.tp
-                ),
-            ));
-        }
-    };
-    place(&model.name, &model.job, &plan, mesh)
-}
-
-/// The rank that `--rank` or the launcher names, if any.
-pub fn rank(request: &Request) -> Option<u64> {
-    request.launch.as_ref().map(|launch| launch.rank)
-}
-
-/// Runs the ranks this process owns of `model` on the mesh `args` give.
-pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
-    let mut manifest = placed(args, &request, &model)?;
+    options: &Options<'_>,
+) -> Result<()> {
     let mesh = manifest.mesh;
-    let launch = request.launch;
     // Every rank computes the same id: the ranks of one run share the directory.
     let run = model.job.run_id();
     manifest.run = Some(run.to_string());
-    let dir = args.out.clone().unwrap_or_else(|| {
+    let dir = options.out.map(Path::to_path_buf).unwrap_or_else(|| {
         let ep = match mesh.ep {
             1 => String::new(),
             ep => format!("-ep{ep}"),
@@ -126,13 +52,13 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
         None => Destination::Dir(&dir),
     };
     let mut guard = RunGuard::claim(destination, run)?;
-    guard.remove_leftovers(&dir, args.force)?;
-    check_dir(&dir, &manifest, &ranks, writes_manifest, args.force)?;
-    if writes_manifest && args.force {
+    guard.remove_leftovers(&dir, options.force)?;
+    check_dir(&dir, &manifest, &ranks, writes_manifest, options.force)?;
+    if writes_manifest && options.force {
         // The old manifest goes first, so it never points at files being replaced.
         remove_if_present(&dir.join(MANIFEST))?;
     }
-    let gpu = args.device.open()?;
+    let gpu = options.device.open()?;
     for &rank in &ranks {
         let mut job = rank_job(&model.job, &manifest, rank);
         job.metadata.push((RUN_KEY.to_string(), run.to_string()));
@@ -145,20 +71,19 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
         print_summary(&path.display().to_string(), &summary, gpu.is_some());
     }
     if writes_manifest {
-        if launch.is_some() {
-            let timeout = Duration::from_secs(args.rank_timeout);
-            if let Err(error) = wait_for_ranks(&dir, &manifest, args.force, timeout) {
-                // The other ranks' files of this run go too: without a manifest they are not a
-                // checkpoint. (This rank's own go with its guard.)
-                remove_files_of_run(&dir, &manifest);
-                return Err(error);
-            }
+        if launch.is_some()
+            && let Err(error) = wait_for_ranks(&dir, &manifest, options.force, options.rank_timeout)
+        {
+            // The other ranks' files of this run go too: without a manifest they are not a
+            // checkpoint. (This rank's own go with its guard.)
+            remove_files_of_run(&dir, &manifest);
+            return Err(error);
         }
         if let Some(config) = &model.config_json {
             write_text(&dir.join(CONFIG), config)?;
         }
         write_manifest(&dir, &manifest)?;
-        if args.force {
+        if options.force {
             remove_stale_rank_files(&dir, &manifest)?;
         }
         println!(
@@ -172,17 +97,6 @@ pub fn run(args: &InitArgs, request: Request, model: Model) -> Result<()> {
     }
     guard.finish();
     Ok(())
-}
-
-fn read_plan(path: &Path) -> Result<TpPlan> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        Error::invalid(
-            "plan",
-            path.display(),
-            format!("a readable plan FILE.json ({source})"),
-        )
-    })?;
-    TpPlan::from_json(&text)
 }
 
 /// Before any work, with the directory locked: without `force` it holds neither the files these
