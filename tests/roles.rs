@@ -339,3 +339,72 @@ fn dry_run_prints_the_boxes_the_rank_files_hold() {
     assert!(nulls > 0, "no rank held nothing of any tensor");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Whether module `name` ends with the components of `pattern`, each matched as a plan pattern
+/// (`*` within one component).
+fn ends_with_components(pattern: &str, name: &str) -> bool {
+    let (pattern, name): (Vec<&str>, Vec<&str>) =
+        (pattern.split('.').collect(), name.split('.').collect());
+    name.len() >= pattern.len()
+        && pattern
+            .iter()
+            .zip(&name[name.len() - pattern.len()..])
+            .all(|(p, n)| nninit::model::parallel::plan::matches_pattern(p, n))
+}
+
+/// BERT, ViT, T5 and GPT-2 have no tp plan in transformers 5.25.0: their transformer layers,
+/// embeddings and norms split as megatron-core's layers do (`tests/data/hf/megatron_plans.json`,
+/// which names the files): column-parallel output features (GPT-2's Conv1D stores them in dim 1),
+/// row-parallel input features with the bias whole, the vocabulary of the word embedding.
+#[test]
+fn encoder_and_gpt2_plans_split_as_megatron_core_does() {
+    let megatron = data("megatron_plans.json");
+    assert!(
+        megatron["source"]
+            .as_str()
+            .unwrap()
+            .contains("megatron/core")
+    );
+    let mut checked = BTreeMap::new();
+    for (case, config) in cases() {
+        let model = HfModel::from_config_json(&config.to_string()).unwrap();
+        let Some(modules) = megatron["modules"][model.model_type].as_array() else {
+            continue;
+        };
+        let tensors: Vec<(&str, &[u64])> = model
+            .tensors
+            .iter()
+            .map(|t| (t.param.name.as_str(), t.param.shape.as_slice()))
+            .collect();
+        let ours = model.tp_plan.placements(&tensors, 1).unwrap();
+        for (tensor, placement) in model.tensors.iter().zip(ours) {
+            let name = &tensor.param.name;
+            let (module, parameter) = name.rsplit_once('.').unwrap();
+            let Some(kind) = modules.iter().find_map(|rule| {
+                ends_with_components(rule[0].as_str().unwrap(), module)
+                    .then(|| rule[1].as_str().unwrap())
+            }) else {
+                continue;
+            };
+            let split = megatron["splits"][kind].as_str().unwrap();
+            // GPT-2's blocks are Conv1D, weights stored (in, out); its head is a Linear.
+            let conv1d = model.model_type == "gpt2" && name.starts_with("transformer.h.");
+            let bias = parameter == "bias" || tensor.param.shape.len() == 1;
+            let want = match (split, bias) {
+                ("replicated", _) => Placement::Replicate,
+                ("vocabulary", _) | ("column", true) => Placement::Shard(0),
+                ("row", true) => Placement::Replicate,
+                ("column", false) => Placement::Shard(usize::from(conv1d)),
+                ("row", false) => Placement::Shard(usize::from(!conv1d)),
+                other => panic!("a split this test does not know: {other:?}"),
+            };
+            assert_eq!(placement, want, "{case}: {name} ({kind}, {split})");
+            *checked.entry(model.model_type).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(
+        checked.keys().copied().collect::<Vec<_>>(),
+        ["bert", "gpt2", "t5", "vit"],
+        "{checked:?}"
+    );
+}
