@@ -383,7 +383,8 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
       family of ``nninit init --config``: Llama, Mistral, Qwen2/3, the Gemmas, Phi-3, OLMo 2,
       Granite, SmolLM3, StarCoder2, Mixtral, Qwen2/3-MoE, DeepSeek-V3, gpt-oss, Llama 4, BERT, ViT,
       T5, GPT-2), read from ``module.config``; experts that transformers holds fused and saves
-      per expert are filled part by part, each from its checkpoint key's stream.
+      per expert are filled part by part, each from its checkpoint key's stream (as DTensors
+      too: each part's box within the local shard).
     - ``recipe="gpt2"``, ``"resnet18"``, ``"resnet50"``, ``"mlp"``: a preset's recipe, for a
       module whose state dict is the preset's (GPT-2's, torchvision's ResNets).
 
@@ -448,27 +449,41 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
 def _fill_expert_parts(name, tensor, parts, described, *, seed, device):
     """Fills fused expert tensor ``tensor`` part by part, each part the values of its
     checkpoint key (its own stream), so that ``save_pretrained``'s split gives ``nninit init``'s
-    per-expert tensors."""
-    if isinstance(tensor, _dtensor_class() or ()):
-        raise ValueError(
-            f"{name}: fused experts as a DTensor are not supported yet; "
-            "fill the plain tensor, or write the checkpoint with nninit init --config --ep"
-        )
+    per-expert tensors. A DTensor gets only its local shard: each part's box within it, drawn
+    at that box's offset in the part's own tensor, for any Shard/Replicate placements (expert
+    parallel Shard(0), tensor parallel Shard(1) or Shard(2), both)."""
+    global_shape, local, offsets, _ = _local_box(tensor)
+    offsets = offsets or [0] * len(global_shape)
+    if local is tensor:
+        local = tensor.data
     for index, key in parts:
         description = described.get(key)
         if description is None:
             raise ValueError(f"{name}: the hf recipe has no expert tensor {key}")
-        view = tensor.data[index]
-        if list(view.shape) != description["shape"]:
+        expert = index[0]
+        rows = index[1] if len(index) > 1 else slice(0, global_shape[1])
+        part_shape = [rows.stop - rows.start, *global_shape[2:]]
+        if part_shape != description["shape"]:
             raise ValueError(
-                f"{name}{list(index)}: shape {list(view.shape)}; {key} has {description['shape']}"
+                f"{name}[{expert}]: shape {part_shape}; {key} has {description['shape']}"
             )
-        _fill(
+        # The part's box in the global tensor, [expert] × rows × everything, met with the shard.
+        part_lo = [expert, rows.start] + [0] * (len(global_shape) - 2)
+        part_hi = [expert + 1, rows.stop] + list(global_shape[2:])
+        lo = [max(p, o) for p, o in zip(part_lo, offsets)]
+        hi = [min(p, o + n) for p, o, n in zip(part_hi, offsets, local.shape)]
+        if any(l >= h for l, h in zip(lo, hi)):
+            continue
+        view = local[tuple(slice(l - o, h - o) for l, h, o in zip(lo, hi, offsets))][0]
+        _fill_local(
             view,
+            description["shape"],
             description["spec"],
             seed=seed,
             stream=stream_of_name(key),
             layout=description["layout"],
+            offsets=[lo[1] - rows.start, *lo[2:]],
+            local_shape=[h - l for l, h in zip(lo[1:], hi[1:])],
             device=device,
         )
 
