@@ -576,12 +576,12 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
         out.linear("lm_head", hidden, vocab, false, Role::OutputHead);
     }
     if let Some(Moe {
-        layout: Experts::PerExpert { gate, up, down },
+        layout: Experts::PerExpert { up, down, .. },
         ..
     }) = family.moe
     {
         out.list
-            .sort_by_cached_key(|t| converted_order(&t.param.name, [gate, up, down]));
+            .sort_by_cached_key(|t| converted_order(&t.param.name, up, down));
     }
     Ok(out)
 }
@@ -590,8 +590,8 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
 /// (Mixtral, the Qwen-MoE and DeepSeek line): it walks the in-memory keys sorted with numbers
 /// compared as numbers — `mlp.experts.down_proj` before `mlp.experts.gate_up_proj` before
 /// `mlp.gate` — and writes each fused expert tensor as the experts' downs, or their gates then
-/// their ups. `names` are the family's per-expert gate, up and down names.
-fn converted_order(name: &str, [gate, up, down]: [&str; 3]) -> (Vec<NaturalPart>, u8, u64) {
+/// their ups. `up` and `down` name the family's per-expert up and down projections.
+fn converted_order(name: &str, up: &str, down: &str) -> (Vec<NaturalPart>, u8, u64) {
     let memory = name.replace(".block_sparse_moe.", ".mlp.");
     let parts: Vec<&str> = memory.split('.').collect();
     if let Some(at) = parts.iter().position(|&p| p == "experts")
@@ -601,10 +601,7 @@ fn converted_order(name: &str, [gate, up, down]: [&str; 3]) -> (Vec<NaturalPart>
         let (fused, slot) = if projection == down {
             ("down_proj", 0)
         } else {
-            (
-                "gate_up_proj",
-                u8::from(projection == up && projection != gate),
-            )
+            ("gate_up_proj", u8::from(projection == up))
         };
         let key = format!("{}.experts.{fused}", parts[..at].join("."));
         return (natural(&key), slot, expert);
