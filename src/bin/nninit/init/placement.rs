@@ -39,7 +39,9 @@ pub enum Placement {
 
 /// The placement `flags` (and the launcher's environment) ask for `model`.
 pub fn choose(flags: &Flags<'_>, model: &Model) -> Result<Placement> {
-    let launch = launcher::detect(flags.rank, flags.world_size, |name| std::env::var(name).ok())?;
+    let launch = launcher::detect(flags.rank, flags.world_size, |name| {
+        std::env::var(name).ok()
+    })?;
     let ranks = flags.tp.is_some()
         || flags.dp.is_some()
         || flags.ep.is_some()
@@ -60,8 +62,8 @@ pub fn choose(flags: &Flags<'_>, model: &Model) -> Result<Placement> {
 /// Every tensor of `model` placed on the mesh `flags` give (the launcher's world size must be
 /// its size), by `--plan` or the model's own plan.
 fn manifest(flags: &Flags<'_>, launch: Option<&Launch>, model: &Model) -> Result<Manifest> {
-    let mesh = Mesh::new(flags.tp.unwrap_or(1), flags.dp.unwrap_or(1))?
-        .with_ep(flags.ep.unwrap_or(1))?;
+    let mesh =
+        Mesh::new(flags.tp.unwrap_or(1), flags.dp.unwrap_or(1))?.with_ep(flags.ep.unwrap_or(1))?;
     if let Some(Launch {
         world_size, source, ..
     }) = launch

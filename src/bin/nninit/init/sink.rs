@@ -42,13 +42,16 @@ pub fn write(model: Model, placement: Placement, options: &Options<'_>) -> Resul
 
 /// One `.safetensors` file: `MODEL.safetensors` or `MODEL.shard-I-of-N.safetensors` by default.
 fn file(model: Model, part: Part, options: &Options<'_>) -> Result<()> {
-    let out = options.out.map(Path::to_path_buf).unwrap_or_else(|| match &part {
-        Part::Shard(s) => PathBuf::from(format!(
-            "{}.shard-{}-of-{}.safetensors",
-            model.stem, s.index, s.count
-        )),
-        _ => PathBuf::from(format!("{}.safetensors", model.stem)),
-    });
+    let out = options
+        .out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| match &part {
+            Part::Shard(s) => PathBuf::from(format!(
+                "{}.shard-{}-of-{}.safetensors",
+                model.stem, s.index, s.count
+            )),
+            _ => PathBuf::from(format!("{}.safetensors", model.stem)),
+        });
     if out.extension().and_then(|e| e.to_str()) != Some("safetensors") {
         return Err(Error::invalid(
             "out",

@@ -41,7 +41,11 @@ pub fn read(request: Request<'_>, seed: u64, dtype: Dtype) -> Result<Model> {
         Request::Model(name) if name.ends_with(".json") => {
             let path = Path::new(name);
             let text = std::fs::read_to_string(path).map_err(|source| {
-                Error::invalid("model", name, format!("a readable model JSON file ({source})"))
+                Error::invalid(
+                    "model",
+                    name,
+                    format!("a readable model JSON file ({source})"),
+                )
             })?;
             let stem = path
                 .file_stem()

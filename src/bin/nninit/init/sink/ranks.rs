@@ -16,9 +16,9 @@ use nninit::model::run::{Destination, RUN_KEY, RunGuard};
 use nninit::{Error, Result};
 
 use super::Options;
+use crate::device::backend;
 use crate::init::progress::{advance, finish, print_summary, progress_bar};
 use crate::init::source::Model;
-use crate::device::backend;
 
 /// Writes the rank files this process owns of `model` as `manifest` places it — one rank
 /// under a launcher, every rank without one — and, from rank 0 once every rank's file is in
