@@ -80,7 +80,53 @@ pub enum Role {
     Classifier,
 }
 
+/// How tensor parallelism splits a module, in Megatron's convention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// Column-parallel: its output features (and its bias with them).
+    Column,
+    /// Row-parallel: its input features; its bias is added once, whole.
+    Row,
+    /// By vocabulary: dimension 0 of an embedding.
+    Vocabulary,
+    /// Not split.
+    Whole,
+}
+
 impl Role {
+    /// How tensor parallelism splits a module in this role: attention q/k/v, MLA's up
+    /// projections, gate and up (dense, routed and shared experts), the output head and a
+    /// classifier column-parallel; attention out and down row-parallel; the token embedding
+    /// by vocabulary; T5's relative position bias, whose output features are its heads,
+    /// column-parallel too; everything else (norms, position embeddings, routers, MLA's down
+    /// projections, sinks, poolers) whole.
+    pub fn split(self) -> Split {
+        match self {
+            Role::AttentionQ
+            | Role::AttentionK
+            | Role::AttentionV
+            | Role::AttentionQkv
+            | Role::MlaQB
+            | Role::MlaKvB
+            | Role::MlpGate
+            | Role::MlpUp
+            | Role::MlpGateUp
+            | Role::ExpertGate
+            | Role::ExpertUp
+            | Role::ExpertGateUp
+            | Role::SharedExpertGate
+            | Role::SharedExpertUp
+            | Role::OutputHead
+            | Role::Classifier
+            | Role::RelativePositionBias => Split::Column,
+            Role::AttentionO | Role::MlpDown | Role::ExpertDown | Role::SharedExpertDown => {
+                Split::Row
+            }
+            Role::Embedding => Split::Vocabulary,
+            _ => Split::Whole,
+        }
+    }
+
     /// A routed expert's tensor (not a shared expert's, nor the router): what expert
     /// parallelism splits.
     pub fn is_routed_expert(self) -> bool {

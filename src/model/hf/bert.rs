@@ -35,11 +35,14 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     let mut out = Tensors::new(layers, move |role| base_recipe(role, std));
     let bert = if masked_lm { "bert." } else { "" };
     let embeddings = format!("{bert}embeddings");
-    out.shard(&format!("{embeddings}.word_embeddings.weight"), 0);
-    out.shard_encoder_layers(&format!("{bert}encoder.layer.*"), "attention.self", heads);
-    // The MLM head's vocabulary projection (and its bias) split by vocabulary, as the embedding.
-    out.shard("cls.predictions.bias", 0);
-    out.shard("cls.predictions.decoder.*", 0);
+    for role in [
+        Role::AttentionQ,
+        Role::AttentionK,
+        Role::AttentionV,
+        Role::AttentionO,
+    ] {
+        out.group(role, "num_attention_heads", heads);
+    }
     let embedding = |out: &mut Tensors, name: &str, rows: u64, padding: Option<u64>, role: Role| {
         out.embedding(
             &format!("{embeddings}.{name}.weight"),

@@ -549,7 +549,35 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
         Attention::Latent => AttentionSizes::latent(config, heads)?,
         _ => AttentionSizes::heads(config, family, hidden, heads, kv_heads)?,
     };
-    plan(&mut out, family, heads, kv_heads);
+    // The tensor-parallel split follows each tensor's role (`Role::split`), attention by whole
+    // heads (Phi-3's fused q/k/v, and MLA, by rows), as transformers' plans place these
+    // families (`tests/roles.rs`); gpt-oss's plan splits only its embedding, Qwen2-MoE's leaves
+    // its shared expert whole.
+    if family.attention == Attention::Separate {
+        out.group(Role::AttentionQ, "num_attention_heads", heads);
+        out.group(Role::AttentionK, "num_key_value_heads", kv_heads);
+        out.group(Role::AttentionV, "num_key_value_heads", kv_heads);
+        out.group(Role::AttentionO, "num_attention_heads", heads);
+    }
+    if family.sinks {
+        out.keep_whole(&[
+            Role::AttentionQ,
+            Role::AttentionK,
+            Role::AttentionV,
+            Role::AttentionO,
+        ]);
+    }
+    if let Some(Moe {
+        shared: Shared::GatedOne,
+        ..
+    }) = family.moe
+    {
+        out.keep_whole(&[
+            Role::SharedExpertGate,
+            Role::SharedExpertUp,
+            Role::SharedExpertDown,
+        ]);
+    }
     out.embedding(
         "model.embed_tokens.weight",
         vocab,
@@ -899,7 +927,7 @@ impl MoeSizes {
             }
             Experts::Fused { biases } => {
                 let x = |name: &str| format!("{block}.experts.{name}");
-                out.weight(
+                out.weight_in_out(
                     &x("gate_up_proj"),
                     &[e, hidden, 2 * size],
                     Role::ExpertGateUp,
@@ -907,7 +935,7 @@ impl MoeSizes {
                 if biases {
                     out.bias(&x("gate_up_proj_bias"), &[e, 2 * size], Role::ExpertGateUp);
                 }
-                out.weight(&x("down_proj"), &[e, size, hidden], Role::ExpertDown);
+                out.weight_in_out(&x("down_proj"), &[e, size, hidden], Role::ExpertDown);
                 if biases {
                     out.bias(&x("down_proj_bias"), &[e, hidden], Role::ExpertDown);
                 }
@@ -999,77 +1027,4 @@ fn moe_layers(rule: MoeLayers, config: &Config<'_>, layers: u64) -> Result<Vec<b
         ));
     }
     Ok(held)
-}
-
-/// The tensor-parallel plan, as transformers' `base_model_tp_plan` and the head's `_tp_plan`
-/// place these tensors (`tests/data/hf/tp_plans.json`): column-parallel projections split
-/// their output dimension (q/k/v by whole heads), row-parallel ones their input dimension, the
-/// embedding and the head by vocabulary; experts as [`plan`]'s last rules say; routers and
-/// norms are replicated over tp.
-fn plan(out: &mut Tensors, family: &Family, heads: u64, kv_heads: u64) {
-    let attn = "model.layers.*.self_attn";
-    out.shard("model.embed_tokens.weight", 0);
-    match family.attention {
-        // transformers splits gpt-oss's embedding only (its attention has sinks per head).
-        _ if family.sinks => {}
-        Attention::Separate => {
-            out.shard_heads(&format!("{attn}.q_proj.*"), 0, "num_attention_heads", heads);
-            for kv in ["k_proj", "v_proj"] {
-                let pattern = format!("{attn}.{kv}.*");
-                out.shard_heads(&pattern, 0, "num_key_value_heads", kv_heads);
-            }
-            let pattern = format!("{attn}.o_proj.weight");
-            out.shard_heads(&pattern, 1, "num_attention_heads", heads);
-        }
-        Attention::FusedQkv => {
-            out.shard(&format!("{attn}.qkv_proj.*"), 0);
-            out.shard(&format!("{attn}.o_proj.weight"), 1);
-        }
-        Attention::Latent => {
-            for column in ["q_proj", "q_b_proj", "kv_b_proj"] {
-                out.shard(&format!("{attn}.{column}.*"), 0);
-            }
-            out.shard(&format!("{attn}.o_proj.weight"), 1);
-        }
-    }
-    // Dense MLPs (and DeepSeek-V3's shared experts, which transformers splits as one).
-    let mlp = format!("model.layers.*.{}", family.mlp_module);
-    let mut mlps = vec![mlp.clone()];
-    // Qwen2-MoE's shared expert is not in transformers' plan: it stays whole.
-    if let Some(moe) = &family.moe
-        && matches!(moe.shared, Shared::Many | Shared::One)
-    {
-        let module = match moe.shared {
-            Shared::Many => "shared_experts",
-            _ => "shared_expert",
-        };
-        mlps.push(format!("model.layers.*.{}.{module}", moe.block));
-    }
-    for mlp in mlps {
-        for column in ["gate_proj", "up_proj", "gate_up_proj", "c_fc"] {
-            out.shard(&format!("{mlp}.{column}.*"), 0);
-        }
-        for row in ["down_proj", "c_proj"] {
-            out.shard(&format!("{mlp}.{row}.weight"), 1);
-        }
-    }
-    // Routed experts split as the dense MLP is (Megatron's expert tensor parallelism):
-    // gate/up by their inner width, down by its input. transformers 5.25.0 leaves them to its
-    // expert-parallel plan, and splits Llama 4's fused gate/up strided, where this is a box.
-    if let Some(moe) = &family.moe {
-        let experts = format!("model.layers.*.{}.experts", moe.block);
-        match moe.layout {
-            Experts::PerExpert { gate, up, down } => {
-                out.shard(&format!("{experts}.*.{gate}.weight"), 0);
-                out.shard(&format!("{experts}.*.{up}.weight"), 0);
-                out.shard(&format!("{experts}.*.{down}.weight"), 1);
-            }
-            Experts::Fused { .. } => {
-                out.shard(&format!("{experts}.gate_up_proj"), 2);
-                out.shard(&format!("{experts}.gate_up_proj_bias"), 1);
-                out.shard(&format!("{experts}.down_proj"), 1);
-            }
-        }
-    }
-    out.shard("lm_head.weight", 0);
 }

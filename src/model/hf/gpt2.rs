@@ -49,7 +49,9 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     };
 
     let mut out = Tensors::new(layers, recipe);
-    out.plan = crate::model::presets::gpt2_tp_plan(heads);
+    // c_attn holds q, k and v side by side: split into contiguous columns of whole heads.
+    out.group(Role::AttentionQkv, "3 × n_head", 3 * heads);
+    out.group(Role::AttentionO, "n_head", heads);
     out.embedding("transformer.wte.weight", vocab, d, None, Role::Embedding);
     out.embedding(
         "transformer.wpe.weight",
@@ -96,7 +98,7 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
 
 /// GPT-2's `Conv1D(output, input)`: the weight stored (input, output), then the bias.
 fn conv1d(out: &mut Tensors, prefix: &str, input: u64, output: u64, role: Role) {
-    out.weight(&format!("{prefix}.weight"), &[input, output], role);
+    out.weight_in_out(&format!("{prefix}.weight"), &[input, output], role);
     out.bias(&format!("{prefix}.bias"), &[output], role);
 }
 

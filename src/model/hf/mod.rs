@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
 use crate::model::presets::ModelTensor;
-use crate::model::role::{Expert, Part, Role, TensorRole};
+use crate::model::role::{Expert, Part, Role, Split, TensorRole};
 use crate::scheme::Init;
 use crate::scheme::layers::{Param, ParamInit};
 use config::{Config, MAX_DIM};
@@ -75,9 +75,10 @@ pub struct HfModel {
     pub class: &'static str,
     /// Every tensor `save_pretrained` writes, in its order.
     pub tensors: Vec<ModelTensor>,
-    /// The tensor-parallel plan of the architecture, in the Megatron/torchtitan convention:
-    /// column-parallel (q/k/v, gate/up, the output head) split the output dimension,
-    /// row-parallel (attention out, MLP down) the input dimension with their biases replicated,
+    /// The tensor-parallel plan of the architecture, one rule per split tensor, from its role
+    /// ([`crate::model::role::Role::split`], the Megatron/torchtitan convention):
+    /// column-parallel (q/k/v, gate/up, the output head) split the output features,
+    /// row-parallel (attention out, MLP down) the input features with their biases replicated,
     /// embeddings by vocabulary (dim 0), norms replicated; attention projections only by whole
     /// heads.
     pub tp_plan: TpPlan,
@@ -295,8 +296,24 @@ struct Tensors {
     /// The routed expert being built, if any.
     expert: Option<Expert>,
     list: Vec<ModelTensor>,
-    /// The architecture's tensor-parallel plan.
+    /// The architecture's tensor-parallel plan: one rule per split tensor, from its role.
     plan: Vec<PlanRule>,
+    /// Roles whose split dimension is made of groups tp must not cut (attention heads): what
+    /// they are and how many.
+    groups: Vec<(Role, &'static str, u64)>,
+    /// Roles this family keeps whole whatever [`Role::split`] says (its transformers plan
+    /// does).
+    whole: Vec<Role>,
+}
+
+/// How a weight stores its features.
+#[derive(Clone, Copy, PartialEq)]
+enum Features {
+    /// `[…, out, in]`, as `nn.Linear` (and per-expert keys).
+    OutIn,
+    /// `[…, in, out]`: GPT-2's Conv1D, the fused `[E, H, 2I]` experts, T5's `[buckets, heads]`
+    /// relative position bias.
+    InOut,
 }
 
 impl Tensors {
@@ -308,7 +325,39 @@ impl Tensors {
             expert: None,
             list: Vec::new(),
             plan: Vec::new(),
+            groups: Vec::new(),
+            whole: Vec::new(),
         }
+    }
+
+    /// Tensors in `role` split only by whole groups: `count` of `what` (attention heads).
+    fn group(&mut self, role: Role, what: &'static str, count: u64) {
+        self.groups.push((role, what, count));
+    }
+
+    /// Tensors in `roles` stay whole over the tensor-parallel ranks.
+    fn keep_whole(&mut self, roles: &[Role]) {
+        self.whole.extend_from_slice(roles);
+    }
+
+    /// The tensor-parallel placement of a tensor of `shape` in `role`, from its role's
+    /// [`Split`]: the output or input features by `features`, a column bias with its outputs.
+    fn split(&self, role: &TensorRole, shape: &[u64], features: Features) -> Placement {
+        let dims = shape.len();
+        let last = dims.checked_sub(1);
+        let out_in = |out: Option<usize>, input: Option<usize>| match features {
+            Features::OutIn => out,
+            Features::InOut => input,
+        };
+        let dim = match (role.role.split(), role.part) {
+            _ if self.whole.contains(&role.role) => None,
+            (Split::Column, Part::Bias) => last,
+            (Split::Column, Part::Weight) => out_in(dims.checked_sub(2), last),
+            (Split::Row, Part::Weight) => out_in(last, dims.checked_sub(2)),
+            (Split::Vocabulary, _) => Some(0).filter(|_| dims > 0),
+            (Split::Row, Part::Bias) | (Split::Whole, _) => None,
+        };
+        dim.map_or(Placement::Replicate, Placement::Shard)
     }
 
     /// The tensors built next belong to `layer` (`None`: outside the layers).
@@ -321,36 +370,22 @@ impl Tensors {
         self.expert = expert;
     }
 
-    /// Tensors matching `pattern` are split along `dim` over the tensor-parallel ranks.
-    fn shard(&mut self, pattern: &str, dim: usize) {
-        self.plan
-            .push(PlanRule::new(pattern, Placement::Shard(dim)));
-    }
-
-    /// As [`Self::shard`], the dimension being `count` attention heads (`what`), which tp must
-    /// divide.
-    fn shard_heads(&mut self, pattern: &str, dim: usize, what: &str, count: u64) {
-        let rule = PlanRule::grouped(pattern, Placement::Shard(dim), what, count);
-        self.plan.push(rule);
-    }
-
-    /// The plan of BERT-style encoder layers `layer` (a pattern): `{attention}.query|key|value`
-    /// column-parallel by whole heads, `attention.output.dense` row-parallel, `intermediate.dense`
-    /// column- and `output.dense` row-parallel.
-    fn shard_encoder_layers(&mut self, layer: &str, attention: &str, heads: u64) {
-        for projection in ["query", "key", "value"] {
-            let pattern = format!("{layer}.{attention}.{projection}.*");
-            self.shard_heads(&pattern, 0, "num_attention_heads", heads);
-        }
-        let pattern = format!("{layer}.attention.output.dense.weight");
-        self.shard_heads(&pattern, 1, "num_attention_heads", heads);
-        self.shard(&format!("{layer}.intermediate.dense.*"), 0);
-        self.shard(&format!("{layer}.output.dense.weight"), 1);
-    }
-
     /// The `part` of a `role` module, in the current layer, drawn as the recipe says; an
     /// embedding's padding row `zero_row` is 0.
     fn push(&mut self, name: &str, shape: &[u64], role: Role, part: Part, zero_row: Option<u64>) {
+        self.push_stored(name, shape, role, part, zero_row, Features::OutIn);
+    }
+
+    /// [`Self::push`] of a weight whose features are stored as `features` says.
+    fn push_stored(
+        &mut self,
+        name: &str,
+        shape: &[u64],
+        role: Role,
+        part: Part,
+        zero_row: Option<u64>,
+        features: Features,
+    ) {
         let role = TensorRole {
             role,
             part,
@@ -359,6 +394,13 @@ impl Tensors {
             expert: self.expert,
         };
         let init = (self.recipe)(&role);
+        if let placement @ Placement::Shard(_) = self.split(&role, shape, features) {
+            let rule = match self.groups.iter().find(|(r, ..)| *r == role.role) {
+                Some(&(_, what, count)) => PlanRule::grouped(name, placement, what, count),
+                None => PlanRule::new(name, placement),
+            };
+            self.plan.push(rule);
+        }
         self.list.push(ModelTensor {
             param: Param {
                 name: name.to_string(),
@@ -381,6 +423,11 @@ impl Tensors {
     /// The weight of a `role` module.
     fn weight(&mut self, name: &str, shape: &[u64], role: Role) {
         self.push(name, shape, role, Part::Weight, None);
+    }
+
+    /// The weight of a `role` module stored `[…, in, out]` (GPT-2's Conv1D, fused experts).
+    fn weight_in_out(&mut self, name: &str, shape: &[u64], role: Role) {
+        self.push_stored(name, shape, role, Part::Weight, None, Features::InOut);
     }
 
     /// The bias of a `role` module.

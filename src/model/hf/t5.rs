@@ -84,7 +84,7 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
         );
         if relative_bias {
             let name = format!("{p}.relative_attention_bias.weight");
-            out.weight(&name, &[buckets, heads], Role::RelativePositionBias);
+            out.weight_in_out(&name, &[buckets, heads], Role::RelativePositionBias);
         }
     };
     let feed_forward = |out: &mut Tensors, p: &str| {
@@ -103,27 +103,16 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     };
 
     let mut out = Tensors::new(encoder_layers, recipe);
-    out.shard("shared.weight", 0);
-    for stack in ["encoder", "decoder"] {
-        for attention in ["SelfAttention", "EncDecAttention"] {
-            let p = format!("{stack}.block.*.layer.*.{attention}");
-            for projection in ["q", "k", "v"] {
-                let pattern = format!("{p}.{projection}.weight");
-                out.shard_heads(&pattern, 0, "num_heads", heads);
-            }
-            out.shard_heads(&format!("{p}.o.weight"), 1, "num_heads", heads);
-            // One column per head: each rank's heads keep their own position biases.
-            let pattern = format!("{p}.relative_attention_bias.weight");
-            out.shard_heads(&pattern, 1, "num_heads", heads);
-        }
-        out.shard(
-            &format!("{stack}.block.*.layer.*.DenseReluDense.wi*.weight"),
-            0,
-        );
-        out.shard(
-            &format!("{stack}.block.*.layer.*.DenseReluDense.wo.weight"),
-            1,
-        );
+    // Attention splits by whole heads; the relative position bias `[buckets, heads]` with
+    // them, one column per head.
+    for role in [
+        Role::AttentionQ,
+        Role::AttentionK,
+        Role::AttentionV,
+        Role::AttentionO,
+        Role::RelativePositionBias,
+    ] {
+        out.group(role, "num_heads", heads);
     }
     out.embedding("shared.weight", vocab, d_model, None, Role::Embedding);
     for block in 0..encoder_layers {

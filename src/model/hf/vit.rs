@@ -72,12 +72,14 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
             Role::Classifier,
         );
     }
-    out.shard_encoder_layers(
-        &format!("{vit}encoder.layer.*"),
-        "attention.attention",
-        heads,
-    );
-    out.shard("classifier.*", 0);
+    for role in [
+        Role::AttentionQ,
+        Role::AttentionK,
+        Role::AttentionV,
+        Role::AttentionO,
+    ] {
+        out.group(role, "num_attention_heads", heads);
+    }
     let embeddings = format!("{vit}embeddings");
     out.weight(
         &format!("{embeddings}.cls_token"),

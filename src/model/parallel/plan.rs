@@ -1,6 +1,7 @@
 //! Placements, the device mesh and tensor-parallel plans: plain data, and the arithmetic of
 //! which box of a tensor each rank holds.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -454,11 +455,26 @@ impl TpPlan {
     pub fn placements(&self, tensors: &[(&str, &[u64])], tp: u64) -> Result<Vec<Placement>> {
         let mut used = vec![false; self.rules.len()];
         let mut out = Vec::with_capacity(tensors.len());
+        // Rules without a star name one tensor each (a built-in plan has one per split tensor,
+        // 45,395 for DeepSeek-V3): looked up by name, the starred ones scanned in order.
+        let mut exact: HashMap<&str, usize> = HashMap::new();
+        let mut starred = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.pattern.contains('*') {
+                starred.push(index);
+            } else {
+                exact.entry(rule.pattern.as_str()).or_insert(index);
+            }
+        }
         for &(name, shape) in tensors {
-            let Some(index) = self
-                .rules
+            let first_starred = starred
                 .iter()
-                .position(|rule| matches_pattern(&rule.pattern, name))
+                .copied()
+                .find(|&index| matches_pattern(&self.rules[index].pattern, name));
+            let Some(index) = [exact.get(name).copied(), first_starred]
+                .into_iter()
+                .flatten()
+                .min()
             else {
                 out.push(Placement::Replicate);
                 continue;
