@@ -408,3 +408,95 @@ fn encoder_and_gpt2_plans_split_as_megatron_core_does() {
         "{checked:?}"
     );
 }
+
+/// Presets and model descriptions name roles too: GPT-2's as its Hugging Face builder does
+/// (with its block and depth), the ResNets' convolutions, BatchNorms (their running statistics
+/// buffers) and classifier, and each layer of a model description by its PyTorch type, its part
+/// read from the parameter's name; a bare tensor entry has none.
+#[test]
+fn presets_and_model_descriptions_name_a_role_for_every_layer_tensor() {
+    use nninit::model::presets::{PRESETS, preset};
+    for name in PRESETS {
+        for tensor in preset(name).unwrap() {
+            assert!(
+                tensor.role.is_some(),
+                "{name}: {} has no role",
+                tensor.param.name
+            );
+        }
+    }
+    let role_of = |preset_name: &str, tensor: &str| {
+        preset(preset_name)
+            .unwrap()
+            .into_iter()
+            .find(|t| t.param.name == tensor)
+            .unwrap()
+            .role
+            .unwrap()
+    };
+    let c_proj = role_of("gpt2", "transformer.h.11.attn.c_proj.weight");
+    assert_eq!(
+        (c_proj.role, c_proj.layer, c_proj.depth),
+        (Role::AttentionO, Some(11), 12)
+    );
+    assert_eq!(
+        role_of("gpt2", "transformer.h.3.mlp.c_proj.bias").to_string(),
+        "mlp.down.bias"
+    );
+    assert_eq!(role_of("gpt2", "lm_head.weight").role, Role::OutputHead);
+    assert_eq!(
+        role_of("resnet50", "layer1.0.downsample.0.weight").role,
+        Role::Conv
+    );
+    assert_eq!(
+        role_of("resnet50", "layer4.2.bn3.running_var").part,
+        Part::Buffer
+    );
+    assert_eq!(
+        role_of("resnet18", "fc.bias").to_string(),
+        "classifier.bias"
+    );
+
+    let described = nninit::model::json::parse_model_json(
+        r#"[{"layer": "linear", "name": "fc", "in": 4, "out": 3},
+            {"layer": "conv_transpose2d", "name": "up", "in": 2, "out": 2, "kernel": 3},
+            {"layer": "lstm", "name": "rnn", "input": 3, "hidden": 4},
+            {"layer": "batch_norm1d", "name": "bn", "features": 4},
+            {"layer": "embedding", "name": "emb", "num": 5, "dim": 2},
+            {"layer": "multihead_attention", "name": "mha", "embed_dim": 4, "num_heads": 2},
+            {"name": "scale", "shape": [3], "init": "ones"}]"#,
+    )
+    .unwrap();
+    let roles: BTreeMap<String, Option<String>> = described
+        .iter()
+        .map(|t| {
+            (
+                t.tensor.param.name.clone(),
+                t.tensor.role.map(|r| r.to_string()),
+            )
+        })
+        .collect();
+    let expect = [
+        ("fc.weight", Some("linear")),
+        ("fc.bias", Some("linear.bias")),
+        ("up.weight", Some("conv")),
+        ("rnn.weight_ih_l0", Some("recurrent")),
+        ("rnn.bias_hh_l0", Some("recurrent.bias")),
+        ("bn.running_mean", Some("norm.buffer")),
+        ("bn.num_batches_tracked", Some("norm.buffer")),
+        ("emb.weight", Some("embedding")),
+        ("mha.in_proj_weight", Some("multihead_attention")),
+        ("mha.in_proj_bias", Some("multihead_attention.bias")),
+        ("scale", None),
+    ];
+    for (name, role) in expect {
+        assert_eq!(
+            roles
+                .get(name)
+                .unwrap_or_else(|| panic!("no tensor {name}: {roles:?}"))
+                .as_deref(),
+            role,
+            "{name}"
+        );
+    }
+}

@@ -28,6 +28,7 @@ use serde_json::{Map, Value};
 use crate::contract::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::model::presets::ModelTensor;
+use crate::model::role::{Role, TensorRole};
 use crate::scheme::fans::Layout;
 use crate::scheme::layers::{self, Param, ParamInit, Recurrent};
 use crate::scheme::{FanRule, Init};
@@ -174,11 +175,12 @@ pub fn parse_model_json(text: &str) -> Result<Vec<FileTensor>> {
         let entry = Entry { index, fields };
         if fields.contains_key("layer") {
             let params = layer(&entry)?;
+            let role = layer_role(entry.text("layer")?);
             tensors.extend(params.into_iter().map(|param| {
                 FileTensor::from(ModelTensor {
+                    role: role.map(|role| TensorRole::of_layer(role, &param.name)),
                     param,
                     tied_to: None,
-                    role: None,
                     dtype: None,
                 })
             }));
@@ -242,6 +244,21 @@ fn tensor(entry: &Entry<'_>) -> Result<FileTensor> {
         },
         dtype,
         layout,
+    })
+}
+
+/// The role of every parameter of a layer of kind `kind` (one [`layer`] accepted).
+fn layer_role(kind: &str) -> Option<Role> {
+    Some(match kind {
+        "linear" => Role::Linear,
+        "bilinear" => Role::Bilinear,
+        "embedding" => Role::Embedding,
+        "rnn" | "lstm" | "gru" => Role::Recurrent,
+        "multihead_attention" => Role::MultiheadAttention,
+        "layer_norm" | "group_norm" | "batch_norm" | "batch_norm1d" | "batch_norm2d"
+        | "batch_norm3d" => Role::Norm,
+        kind if kind.starts_with("conv") => Role::Conv,
+        _ => return None,
     })
 }
 

@@ -14,7 +14,7 @@
 use crate::contract::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
-use crate::model::role::TensorRole;
+use crate::model::role::{Role, TensorRole};
 use crate::scheme::Init;
 use crate::scheme::fans::{FanMode, Nonlinearity};
 use crate::scheme::layers::{self, Param, ParamInit};
@@ -26,8 +26,8 @@ pub struct ModelTensor {
     pub param: Param,
     /// For tied weights: the name of the tensor whose values (and stream) it repeats.
     pub tied_to: Option<String>,
-    /// What it is in its model, where its builder says (the Hugging Face configs'); the presets
-    /// and model JSON name no roles yet.
+    /// What it is in its model: every Hugging Face builder's and preset's tensor, and every
+    /// parameter of a model description's layers (a bare tensor entry has none).
     pub role: Option<TensorRole>,
     /// A dtype of its own, whatever the run's (DeepSeek-V3's router is F32 in every checkpoint).
     pub dtype: Option<Dtype>,
@@ -46,7 +46,7 @@ pub const PRESETS: [&str; 4] = ["gpt2", "resnet18", "resnet50", "mlp"];
 /// ```
 pub fn preset(name: &str) -> Result<Vec<ModelTensor>> {
     let params = match name {
-        "gpt2" => return Ok(gpt2(&Gpt2Config::default())),
+        "gpt2" => return Ok(with_roles(gpt2(&Gpt2Config::default()))),
         "resnet18" => resnet("", ResNetBlock::Basic, [2, 2, 2, 2]),
         "resnet50" => resnet("", ResNetBlock::Bottleneck, [3, 4, 6, 3]),
         "mlp" => [
@@ -62,15 +62,69 @@ pub fn preset(name: &str) -> Result<Vec<ModelTensor>> {
             ));
         }
     };
-    Ok(params
-        .into_iter()
-        .map(|param| ModelTensor {
-            param,
-            tied_to: None,
-            role: None,
-            dtype: None,
-        })
-        .collect())
+    Ok(with_roles(
+        params
+            .into_iter()
+            .map(|param| ModelTensor {
+                param,
+                tied_to: None,
+                role: None,
+                dtype: None,
+            })
+            .collect(),
+    ))
+}
+
+/// The presets' tensors with their roles, read from their module names: GPT-2's as its
+/// Hugging Face builder names them (with their block and depth), the ResNets' convolutions,
+/// BatchNorms and classifier, the MLP's Linears.
+fn with_roles(mut tensors: Vec<ModelTensor>) -> Vec<ModelTensor> {
+    let depth = tensors
+        .iter()
+        .filter_map(|t| block_of(&t.param.name))
+        .max()
+        .map_or(0, |last| last + 1);
+    for tensor in &mut tensors {
+        let name = &tensor.param.name;
+        let module = name
+            .rsplit_once('.')
+            .map_or(name.as_str(), |(module, _)| module);
+        let last = module.rsplit('.').next().unwrap_or(module);
+        let role = match last {
+            "wte" => Role::Embedding,
+            "wpe" => Role::PositionEmbedding,
+            "c_attn" => Role::AttentionQkv,
+            "c_fc" => Role::MlpUp,
+            "c_proj" if module.contains(".attn.") => Role::AttentionO,
+            "c_proj" => Role::MlpDown,
+            "lm_head" => Role::OutputHead,
+            "fc" => Role::Classifier,
+            "fc1" | "fc2" => Role::Linear,
+            _ if last.starts_with("ln")
+                || last.starts_with("bn")
+                || module.ends_with("downsample.1") =>
+            {
+                Role::Norm
+            }
+            _ if last.starts_with("conv") || module.ends_with("downsample.0") => Role::Conv,
+            _ => continue,
+        };
+        let mut role = TensorRole::of_layer(role, name);
+        if let Some(block) = block_of(name) {
+            (role.layer, role.depth) = (Some(block), depth);
+        }
+        tensor.role = Some(role);
+    }
+    tensors
+}
+
+/// The block of a GPT-2 tensor (`transformer.h.{block}.…`).
+fn block_of(name: &str) -> Option<u64> {
+    name.strip_prefix("transformer.h.")?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The tensor-parallel plan of preset `name` (`crate::model::parallel`):

@@ -78,6 +78,16 @@ pub enum Role {
     Pooler,
     /// A classification head.
     Classifier,
+    /// A layer of a model description or preset, by its PyTorch type: `nn.Linear`.
+    Linear,
+    /// `nn.Bilinear`.
+    Bilinear,
+    /// `nn.Conv1d/2d/3d` and `nn.ConvTranspose1d/2d/3d`.
+    Conv,
+    /// `nn.RNN`, `nn.LSTM`, `nn.GRU`.
+    Recurrent,
+    /// `nn.MultiheadAttention`.
+    MultiheadAttention,
 }
 
 /// How tensor parallelism splits a module, in Megatron's convention.
@@ -174,6 +184,11 @@ impl Role {
             Role::HeadTransform => "head_transform",
             Role::Pooler => "pooler",
             Role::Classifier => "classifier",
+            Role::Linear => "linear",
+            Role::Bilinear => "bilinear",
+            Role::Conv => "conv",
+            Role::Recurrent => "recurrent",
+            Role::MultiheadAttention => "multihead_attention",
         }
     }
 }
@@ -183,8 +198,10 @@ impl Role {
 pub enum Part {
     /// The weight (a norm's scale).
     Weight,
-    /// The bias (a norm's shift).
+    /// The bias (a norm's shift; an RNN's `bias_ih_l0`).
     Bias,
+    /// A saved buffer: BatchNorm's running statistics and step count.
+    Buffer,
 }
 
 /// A tensor's role, part, layer and the depth of its model.
@@ -196,11 +213,33 @@ pub struct TensorRole {
     pub part: Part,
     /// The layer (block) it belongs to, counted from 0; `None` outside the layers.
     pub layer: Option<u64>,
-    /// The number of layers of its stack (T5: of its encoder or decoder).
+    /// The number of layers of its stack (T5: of its encoder or decoder); 0 for a model
+    /// description's layers, which form no stack.
     pub depth: u64,
     /// The routed expert whose own tensor it is (a per-expert key); `None` for a fused tensor
     /// of every expert, and outside the experts.
     pub expert: Option<Expert>,
+}
+
+impl TensorRole {
+    /// Parameter `name` of a `role` layer of a model description or preset, outside any layer
+    /// stack: its part read from the parameter's own name (`bias`, `bias_ih_l0`, `in_proj_bias`
+    /// a bias; `running_mean`, `running_var`, `num_batches_tracked` a buffer).
+    pub fn of_layer(role: Role, name: &str) -> TensorRole {
+        let last = name.rsplit('.').next().unwrap_or(name);
+        let part = match last {
+            "running_mean" | "running_var" | "num_batches_tracked" => Part::Buffer,
+            _ if last.ends_with("bias") || last.starts_with("bias_") => Part::Bias,
+            _ => Part::Weight,
+        };
+        TensorRole {
+            role,
+            part,
+            layer: None,
+            depth: 0,
+            expert: None,
+        }
+    }
 }
 
 /// One routed expert of a layer.
@@ -216,9 +255,10 @@ impl fmt::Display for TensorRole {
     /// `attention.q`, `attention.q.bias`, `norm.bias`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.role.name())?;
-        if self.part == Part::Bias {
-            f.write_str(".bias")?;
+        match self.part {
+            Part::Weight => Ok(()),
+            Part::Bias => f.write_str(".bias"),
+            Part::Buffer => f.write_str(".buffer"),
         }
-        Ok(())
     }
 }

@@ -355,7 +355,7 @@ impl Tensors {
             (Split::Column, Part::Weight) => out_in(dims.checked_sub(2), last),
             (Split::Row, Part::Weight) => out_in(last, dims.checked_sub(2)),
             (Split::Vocabulary, _) => Some(0).filter(|_| dims > 0),
-            (Split::Row, Part::Bias) | (Split::Whole, _) => None,
+            (Split::Row, Part::Bias) | (Split::Whole, _) | (_, Part::Buffer) => None,
         };
         dim.map_or(Placement::Replicate, Placement::Shard)
     }
