@@ -58,6 +58,17 @@ fn every_tensor_of_every_config_has_a_role_and_its_layer() {
     }
 }
 
+/// The tp placement of each of `model`'s tensors by its built-in plan, on one tp rank: every
+/// config's head counts allow it, and the placements are the plan's all the same.
+fn plan_placements(model: &HfModel) -> Vec<Placement> {
+    let tensors: Vec<(&str, &[u64])> = model
+        .tensors
+        .iter()
+        .map(|t| (t.param.name.as_str(), t.param.shape.as_slice()))
+        .collect();
+    model.tp_plan.placements(&tensors, 1).unwrap()
+}
+
 /// What transformers' plan value does to a module's weight and bias (of `dims` dimensions) on
 /// the tp ranks.
 fn transformers_split(style: &str, dims: usize) -> (Placement, Placement) {
@@ -103,13 +114,7 @@ fn decoder_plans_split_as_transformers_plans_do() {
         for (pattern, style) in family["head_tp_plan"].as_object().into_iter().flatten() {
             plan.push((pattern.clone(), style.as_str().unwrap().to_string()));
         }
-        let tensors: Vec<(&str, &[u64])> = model
-            .tensors
-            .iter()
-            .map(|t| (t.param.name.as_str(), t.param.shape.as_slice()))
-            .collect();
-        // tp 1: every config's head counts allow it, and the placements are the plan's all the same.
-        let ours = model.tp_plan.placements(&tensors, 1).unwrap();
+        let ours = plan_placements(&model);
         let mut checked = BTreeMap::new();
         for (tensor, placement) in model.tensors.iter().zip(ours) {
             let name = &tensor.param.name;
@@ -371,12 +376,7 @@ fn encoder_and_gpt2_plans_split_as_megatron_core_does() {
         let Some(modules) = megatron["modules"][model.model_type].as_array() else {
             continue;
         };
-        let tensors: Vec<(&str, &[u64])> = model
-            .tensors
-            .iter()
-            .map(|t| (t.param.name.as_str(), t.param.shape.as_slice()))
-            .collect();
-        let ours = model.tp_plan.placements(&tensors, 1).unwrap();
+        let ours = plan_placements(&model);
         for (tensor, placement) in model.tensors.iter().zip(ours) {
             let name = &tensor.param.name;
             let (module, parameter) = name.rsplit_once('.').unwrap();

@@ -31,18 +31,17 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
     let tied = config.flag("tie_word_embeddings", true)?;
     let masked_lm = class == "BertForMaskedLM";
 
-    let std = base_std(config)?;
+    let std = base_std(config, 0.02)?;
     let mut out = Tensors::new(layers, move |role| base_recipe(role, std));
     let bert = if masked_lm { "bert." } else { "" };
     let embeddings = format!("{bert}embeddings");
-    for role in [
+    let attention = [
         Role::AttentionQ,
         Role::AttentionK,
         Role::AttentionV,
         Role::AttentionO,
-    ] {
-        out.group(role, "num_attention_heads", heads);
-    }
+    ];
+    out.group(&attention, "num_attention_heads", heads);
     let embedding = |out: &mut Tensors, name: &str, rows: u64, padding: Option<u64>, role: Role| {
         out.embedding(
             &format!("{embeddings}.{name}.weight"),

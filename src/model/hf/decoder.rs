@@ -18,7 +18,7 @@
 use crate::contract::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::model::hf::config::{Config, divide, head_dim, times};
-use crate::model::hf::{Tensors, base_recipe};
+use crate::model::hf::{Tensors, base_recipe, base_std};
 use crate::model::role::{Expert, Part, Role, TensorRole};
 use crate::scheme::Init;
 
@@ -538,11 +538,7 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
         .as_ref()
         .map(|moe| MoeSizes::read(moe, config, layers))
         .transpose()?;
-    // `initializer_range or 0.02`.
-    let std = match config.number("initializer_range", family.initializer_range)? {
-        0.0 => 0.02,
-        range => range,
-    };
+    let std = base_std(config, family.initializer_range)?;
 
     let mut out = Tensors::new(layers, recipe(family, std));
     let attention = match family.attention {
@@ -554,10 +550,16 @@ pub fn tensors(family: &Family, config: &Config<'_>) -> Result<Tensors> {
     // families (`tests/roles.rs`); gpt-oss's plan splits only its embedding, Qwen2-MoE's leaves
     // its shared expert whole.
     if family.attention == Attention::Separate {
-        out.group(Role::AttentionQ, "num_attention_heads", heads);
-        out.group(Role::AttentionK, "num_key_value_heads", kv_heads);
-        out.group(Role::AttentionV, "num_key_value_heads", kv_heads);
-        out.group(Role::AttentionO, "num_attention_heads", heads);
+        out.group(
+            &[Role::AttentionQ, Role::AttentionO],
+            "num_attention_heads",
+            heads,
+        );
+        out.group(
+            &[Role::AttentionK, Role::AttentionV],
+            "num_key_value_heads",
+            kv_heads,
+        );
     }
     if family.sinks {
         out.keep_whole(&[

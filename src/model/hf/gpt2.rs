@@ -37,7 +37,7 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     config.require_flag("add_cross_attention", false)?;
     let tied = config.flag("tie_word_embeddings", true)?;
     let range = config.number("initializer_range", 0.02)?;
-    let std = base_std(config)?;
+    let std = base_std(config, 0.02)?;
     let recipe = move |role: &TensorRole| match (role.role, role.part) {
         (Role::AttentionQkv | Role::MlpUp, Part::Weight) => normal(range),
         // Scaled by depth: the output projections that add to the residual stream.
@@ -50,8 +50,8 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
 
     let mut out = Tensors::new(layers, recipe);
     // c_attn holds q, k and v side by side: split into contiguous columns of whole heads.
-    out.group(Role::AttentionQkv, "3 × n_head", 3 * heads);
-    out.group(Role::AttentionO, "n_head", heads);
+    out.group(&[Role::AttentionQkv], "3 × n_head", 3 * heads);
+    out.group(&[Role::AttentionO], "n_head", heads);
     out.embedding("transformer.wte.weight", vocab, d, None, Role::Embedding);
     out.embedding(
         "transformer.wpe.weight",

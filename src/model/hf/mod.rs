@@ -265,9 +265,10 @@ fn check_sizes(tensors: &Tensors) -> Result<()> {
     Ok(())
 }
 
-/// The base `_init_weights`'s σ: `initializer_range or 0.02` (so 0 means 0.02).
-fn base_std(config: &Config<'_>) -> Result<f64> {
-    let range = config.number("initializer_range", 0.02)?;
+/// The base `_init_weights`'s σ: `initializer_range or 0.02` (so 0 means 0.02), the config
+/// class giving `initializer_range` its `default`.
+fn base_std(config: &Config<'_>, default: f64) -> Result<f64> {
+    let range = config.number("initializer_range", default)?;
     Ok(if range == 0.0 { 0.02 } else { range })
 }
 
@@ -330,9 +331,10 @@ impl Tensors {
         }
     }
 
-    /// Tensors in `role` split only by whole groups: `count` of `what` (attention heads).
-    fn group(&mut self, role: Role, what: &'static str, count: u64) {
-        self.groups.push((role, what, count));
+    /// Tensors in `roles` split only by whole groups: `count` of `what` (attention heads).
+    fn group(&mut self, roles: &[Role], what: &'static str, count: u64) {
+        self.groups
+            .extend(roles.iter().map(|&role| (role, what, count)));
     }
 
     /// Tensors in `roles` stay whole over the tensor-parallel ranks.

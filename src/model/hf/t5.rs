@@ -105,15 +105,14 @@ pub fn tensors(config: &Config<'_>) -> Result<Tensors> {
     let mut out = Tensors::new(encoder_layers, recipe);
     // Attention splits by whole heads; the relative position bias `[buckets, heads]` with
     // them, one column per head.
-    for role in [
+    let by_heads = [
         Role::AttentionQ,
         Role::AttentionK,
         Role::AttentionV,
         Role::AttentionO,
         Role::RelativePositionBias,
-    ] {
-        out.group(role, "num_heads", heads);
-    }
+    ];
+    out.group(&by_heads, "num_heads", heads);
     out.embedding("shared.weight", vocab, d_model, None, Role::Embedding);
     for block in 0..encoder_layers {
         out.in_layer(Some(block));

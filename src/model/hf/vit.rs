@@ -53,7 +53,7 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
         }
     };
 
-    let std = base_std(config)?;
+    let std = base_std(config, 0.02)?;
     let recipe = move |role: &TensorRole| match role.role {
         Role::PositionEmbedding | Role::ClassToken => position_init.clone(),
         _ => base_recipe(role, std),
@@ -72,14 +72,13 @@ pub fn tensors(class: &str, config: &Config<'_>) -> Result<Tensors> {
             Role::Classifier,
         );
     }
-    for role in [
+    let attention = [
         Role::AttentionQ,
         Role::AttentionK,
         Role::AttentionV,
         Role::AttentionO,
-    ] {
-        out.group(role, "num_attention_heads", heads);
-    }
+    ];
+    out.group(&attention, "num_attention_heads", heads);
     let embeddings = format!("{vit}embeddings");
     out.weight(
         &format!("{embeddings}.cls_token"),
