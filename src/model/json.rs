@@ -178,7 +178,7 @@ pub fn parse_model_json(text: &str) -> Result<Vec<FileTensor>> {
             let role = layer_role(entry.text("layer")?);
             tensors.extend(params.into_iter().map(|param| {
                 FileTensor::from(ModelTensor {
-                    role: role.map(|role| TensorRole::of_layer(role, &param.name)),
+                    role: role.map(|role| TensorRole::of_layer(role, &param.name, &param.shape)),
                     param,
                     tied_to: None,
                     dtype: None,

@@ -7,8 +7,11 @@
 //! - [`safetensors`]: the streamed `.safetensors` writer with nninit's metadata;
 //! - [`parallel`]: tensor- and data-parallel ranks — placements, plans, the launcher's
 //!   rank, the rank files' manifest;
+//! - [`pipeline`]: the tensors of one pipeline stage;
 //! - [`atomic_file`]: output files appear whole or not at all;
 //! - [`role`]: what each tensor is (embedding, attention query, norm, …), the key of a recipe;
+//! - [`recipe`]: the pretraining frameworks' recipes (torchtitan, Megatron, OLMo-core) as tables
+//!   from role to spec;
 //! - [`study`]: the seed notes' depth experiment (a 100-layer chain).
 
 pub mod atomic_file;
@@ -17,7 +20,9 @@ pub mod hf;
 pub mod init;
 pub mod json;
 pub mod parallel;
+pub mod pipeline;
 pub mod presets;
+pub mod recipe;
 pub mod role;
 pub mod run;
 pub mod safetensors;

@@ -109,7 +109,7 @@ fn with_roles(mut tensors: Vec<ModelTensor>) -> Vec<ModelTensor> {
             _ if last.starts_with("conv") || module.ends_with("downsample.0") => Role::Conv,
             _ => continue,
         };
-        let mut role = TensorRole::of_layer(role, name);
+        let mut role = TensorRole::of_layer(role, name, &tensor.param.shape);
         if let Some(block) = block_of(name) {
             (role.layer, role.depth) = (Some(block), depth);
         }

@@ -219,13 +219,18 @@ pub struct TensorRole {
     /// The routed expert whose own tensor it is (a per-expert key); `None` for a fused tensor
     /// of every expert, and outside the experts.
     pub expert: Option<Expert>,
+    /// The features a weight takes in (`nn.Linear`'s `in_features`, times a convolution's
+    /// kernel; one expert's in a fused experts tensor; an embedding's width): what
+    /// `d^-1/2` and fan-in recipes read. 0 for tensors of fewer than two dims.
+    pub fan_in: u64,
 }
 
 impl TensorRole {
-    /// Parameter `name` of a `role` layer of a model description or preset, outside any layer
-    /// stack: its part read from the parameter's own name (`bias`, `bias_ih_l0`, `in_proj_bias`
-    /// a bias; `running_mean`, `running_var`, `num_batches_tracked` a buffer).
-    pub fn of_layer(role: Role, name: &str) -> TensorRole {
+    /// Parameter `name` of `shape` of a `role` layer of a model description or preset, outside
+    /// any layer stack: its part read from the parameter's own name (`bias`, `bias_ih_l0`,
+    /// `in_proj_bias` a bias; `running_mean`, `running_var`, `num_batches_tracked` a buffer),
+    /// its fan-in torch's (`shape[1]` times the kernel).
+    pub fn of_layer(role: Role, name: &str, shape: &[u64]) -> TensorRole {
         let last = name.rsplit('.').next().unwrap_or(name);
         let part = match last {
             "running_mean" | "running_var" | "num_batches_tracked" => Part::Buffer,
@@ -238,7 +243,17 @@ impl TensorRole {
             layer: None,
             depth: 0,
             expert: None,
+            fan_in: torch_fan_in(shape),
         }
+    }
+}
+
+/// torch's fan-in of a weight stored `[out, in, *kernel]`: `in` times the kernel; 0 below two
+/// dims.
+pub fn torch_fan_in(shape: &[u64]) -> u64 {
+    match shape {
+        [_, input, kernel @ ..] => kernel.iter().fold(*input, |n, k| n.saturating_mul(*k)),
+        _ => 0,
     }
 }
 

@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::model::parallel::plan::{Placement, PlanRule, TpPlan};
 use crate::model::presets::ModelTensor;
-use crate::model::role::{Expert, Part, Role, Split, TensorRole};
+use crate::model::role::{Expert, Part, Role, Split, TensorRole, torch_fan_in};
 use crate::scheme::Init;
 use crate::scheme::layers::{Param, ParamInit};
 use config::{Config, MAX_DIM};
@@ -388,12 +388,17 @@ impl Tensors {
         zero_row: Option<u64>,
         features: Features,
     ) {
+        let fan_in = match features {
+            Features::OutIn => torch_fan_in(shape),
+            Features::InOut => shape.len().checked_sub(2).map_or(0, |d| shape[d]),
+        };
         let role = TensorRole {
             role,
             part,
             layer: self.layer,
             depth: self.depth,
             expert: self.expert,
+            fan_in,
         };
         let init = (self.recipe)(&role);
         if let placement @ Placement::Shard(_) = self.split(&role, shape, features) {

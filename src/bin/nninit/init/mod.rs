@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use nninit::model::pipeline::Stage;
 use nninit::{Dtype, Error, Result};
 
 use crate::device::Device;
@@ -39,6 +40,11 @@ pub struct InitArgs {
     pub force: bool,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Whose recipe draws the tensors: hf (the model's own: transformers' `_init_weights`, a
+    /// preset's, a description's), torchtitan[:llama3|qwen3|deepseek_v3], megatron or
+    /// olmo[:normal|llama|llama_depth|fan_in], over each tensor's role.
+    #[arg(long, default_value = "hf")]
+    pub recipe: String,
     /// Element type of float tensors that do not name their own: f32, f16 or bf16.
     #[arg(long, default_value = "f32")]
     pub dtype: String,
@@ -64,6 +70,14 @@ pub struct InitArgs {
     /// (dp rank mod ep) holds n/ep whole experts, split tp ways as the dense MLP.
     #[arg(long)]
     pub ep: Option<u64>,
+    /// Pipeline stages: write only the tensors of stage --pp-rank, layers [k·L/N, (k+1)·L/N)
+    /// (the embeddings with the first stage, the final norm and head with the last), each with
+    /// the values the whole model has.
+    #[arg(long, requires = "pp_rank")]
+    pub pp: Option<u64>,
+    /// The pipeline stage to write, from 0 (with --pp).
+    #[arg(long, requires = "pp")]
+    pub pp_rank: Option<u64>,
     /// A tensor-parallel plan: a JSON list of {"pattern", "placement"[, "groups"]}.
     #[arg(long, value_name = "FILE.json")]
     pub plan: Option<PathBuf>,
@@ -94,6 +108,7 @@ impl Default for InitArgs {
             max_shard_size: None,
             force: false,
             seed: 0,
+            recipe: "hf".into(),
             dtype: "f32".into(),
             device: Device::Auto,
             out: None,
@@ -101,6 +116,8 @@ impl Default for InitArgs {
             tp: None,
             dp: None,
             ep: None,
+            pp: None,
+            pp_rank: None,
             plan: None,
             rank: None,
             world_size: None,
@@ -117,7 +134,11 @@ pub fn run(args: InitArgs) -> Result<()> {
         Some(config) => source::Request::Config(config),
         None => source::Request::Model(&args.model),
     };
-    let model = source::read(request, args.seed, dtype)?;
+    let stage = match (args.pp, args.pp_rank) {
+        (Some(count), Some(index)) => Some(Stage::new(index, count)?),
+        _ => None,
+    };
+    let model = source::read(request, args.seed, dtype, &args.recipe, stage)?;
     let flags = placement::Flags {
         tp: args.tp,
         dp: args.dp,
