@@ -69,9 +69,10 @@ fn plan_placements(model: &HfModel) -> Vec<Placement> {
     model.tp_plan.placements(&tensors, 1).unwrap()
 }
 
-/// What transformers' plan value does to a module's weight and bias (of `dims` dimensions) on
-/// the tp ranks.
+/// What transformers' plan value does to a module's weight and bias on the tp ranks, for the
+/// tensor of `dims` dimensions asked about (a bias has one: only its own placement is read).
 fn transformers_split(style: &str, dims: usize) -> (Placement, Placement) {
+    let dims = dims.max(2);
     match style {
         // Output features (dim 0 of a Linear's weight), the bias with them.
         "colwise" | "colwise_gather_output" => (Placement::Shard(dims - 2), Placement::Shard(0)),
