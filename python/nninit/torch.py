@@ -52,29 +52,80 @@ def _dtensor_class():
     return DTensor
 
 
-def _local_box(tensor):
-    """(global shape, the tensor whose memory is filled, offsets, local shape): for a DTensor its
-    local shard and where that lies in the global tensor; otherwise the tensor itself, whole."""
+class Box:
+    """Where one contiguous block of a tensor's local memory lies in the global tensor: its
+    offsets there, its offsets in the local tensor, and its shape."""
+
+    __slots__ = ("global_lo", "local_lo", "shape")
+
+    def __init__(self, global_lo, local_lo, shape):
+        self.global_lo, self.local_lo, self.shape = global_lo, local_lo, shape
+
+    def of(self, local):
+        """The block's view of ``local``."""
+        return local[tuple(slice(lo, lo + n) for lo, n in zip(self.local_lo, self.shape))]
+
+
+def _runs(indices):
+    """[(first global index, first local index, length)] of the consecutive runs of ``indices``."""
+    runs = []
+    for local, index in enumerate(indices):
+        if runs and runs[-1][0] + runs[-1][2] == index:
+            runs[-1][2] += 1
+        else:
+            runs.append([index, local, 1])
+    return runs
+
+
+def _global_indices(tensor, name):
+    """For each dimension of DTensor ``tensor``, the global indices its local shard holds, in
+    order: each placement splits the indices the earlier ones left, as DTensor places the data
+    (``Shard(d)`` one contiguous chunk; ``_StridedShard``, which ``fully_shard`` over tensor
+    parallelism gives, a piece of each of its ``split_factor`` chunks)."""
+    torch = _torch()
+    from torch.distributed.tensor import Replicate, Shard
+
+    mesh = tensor.device_mesh
+    coordinate = mesh.get_coordinate()
+    indices = [torch.arange(n) for n in tensor.shape]
+    for mesh_dim, placement in enumerate(tensor.placements):
+        if isinstance(placement, Replicate):
+            continue
+        if not isinstance(placement, Shard) and type(placement).__name__ != "_StridedShard":
+            raise ValueError(
+                f"{name}: DTensor placement {placement} cannot hold initial weights; nninit "
+                "fills Shard(d), _StridedShard and Replicate"
+            )
+        dim = placement.dim
+        shaped = indices[dim].reshape([1] * dim + [-1])
+        pieces, _ = placement._split_tensor(shaped, mesh.size(mesh_dim), with_padding=False)
+        indices[dim] = pieces[coordinate[mesh_dim]].reshape(-1)
+    return [index.tolist() for index in indices]
+
+
+def _local_boxes(tensor, name="tensor"):
+    """(global shape, the tensor whose memory is filled, its boxes): a DTensor's local shard, as
+    the blocks of the global tensor it holds (one for Shard and Replicate placements, several
+    for _StridedShard); any other tensor itself, one box."""
+    import itertools
+
     DTensor = _dtensor_class()
     if DTensor is None or not isinstance(tensor, DTensor):
-        return list(tensor.shape), tensor, None, None
-    from torch.distributed.tensor import Replicate, Shard
-    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
-
-    for placement in tensor.placements:
-        if type(placement) not in (Shard, Replicate):
-            raise ValueError(
-                f"DTensor placement {placement}: nninit fills Shard(d) and Replicate placements"
-            )
+        shape = list(tensor.shape)
+        return shape, tensor, [Box([0] * len(shape), [0] * len(shape), shape)]
+    indices = _global_indices(tensor, name)
     local = tensor.to_local()
-    local_shape, offsets = compute_local_shape_and_global_offset(
-        tensor.shape, tensor.device_mesh, tensor.placements
-    )
-    if list(local.shape) != list(local_shape):
+    if list(local.shape) != [len(i) for i in indices]:
         raise ValueError(
-            f"DTensor local shard of shape {list(local.shape)}; its placements give {list(local_shape)}"
+            f"{name}: DTensor local shard of shape {list(local.shape)}; its placements give "
+            f"{[len(i) for i in indices]}"
         )
-    return list(tensor.shape), local, list(offsets), list(local_shape)
+    per_dim = [_runs(i) for i in indices]
+    boxes = [
+        Box([r[0] for r in runs], [r[1] for r in runs], [r[2] for r in runs])
+        for runs in itertools.product(*per_dim)
+    ]
+    return list(tensor.shape), local, boxes
 
 
 _BITS = {4: (np.uint32, "int32"), 2: (np.uint16, "int16")}
@@ -120,26 +171,30 @@ def _zero_row(local, row, offsets):
             local[row - start].zero_()
 
 
-def _fill(tensor, spec, *, seed, stream, layout, device, zero_row=None, integer_zeros=False):
+def _fill(tensor, spec, *, seed, stream, layout, device, zero_row=None, integer_zeros=False, name="tensor"):
     torch = _torch()
-    global_shape, local, offsets, local_shape = _local_box(tensor)
+    global_shape, local, boxes = _local_boxes(tensor, name)
     if integer_zeros or (not local.is_floating_point() and spec == "zeros"):
         with torch.no_grad():
             local.zero_()
         return
-    _fill_local(
-        local,
-        global_shape,
-        spec,
-        seed=seed,
-        stream=stream,
-        layout=layout,
-        offsets=offsets,
-        local_shape=local_shape,
-        device=device,
-    )
-    if zero_row is not None:
-        _zero_row(local, zero_row, offsets)
+    if local is tensor:
+        local = tensor.data
+    for box in boxes:
+        view = box.of(local)
+        _fill_local(
+            view,
+            global_shape,
+            spec,
+            seed=seed,
+            stream=stream,
+            layout=layout,
+            offsets=box.global_lo,
+            local_shape=box.shape,
+            device=device,
+        )
+        if zero_row is not None:
+            _zero_row(view, zero_row, box.global_lo)
 
 
 def init_(tensor, init, *, seed=0, name=None, stream=None, layout="torch", device="auto"):
@@ -449,11 +504,11 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
 def _fill_expert_parts(name, tensor, parts, described, *, seed, device):
     """Fills fused expert tensor ``tensor`` part by part, each part the values of its
     checkpoint key (its own stream), so that ``save_pretrained``'s split gives ``nninit init``'s
-    per-expert tensors. A DTensor gets only its local shard: each part's box within it, drawn
-    at that box's offset in the part's own tensor, for any Shard/Replicate placements (expert
-    parallel Shard(0), tensor parallel Shard(1) or Shard(2), both)."""
-    global_shape, local, offsets, _ = _local_box(tensor)
-    offsets = offsets or [0] * len(global_shape)
+    per-expert tensors. A DTensor gets only its local shard: each part's box within each of its
+    blocks, drawn at that box's offset in the part's own tensor, for any Shard/_StridedShard/
+    Replicate placements (expert parallel Shard(0), tensor parallel Shard(1) or Shard(2),
+    both)."""
+    global_shape, local, boxes = _local_boxes(tensor, name)
     if local is tensor:
         local = tensor.data
     for index, key in parts:
@@ -467,25 +522,29 @@ def _fill_expert_parts(name, tensor, parts, described, *, seed, device):
             raise ValueError(
                 f"{name}[{expert}]: shape {part_shape}; {key} has {description['shape']}"
             )
-        # The part's box in the global tensor, [expert] × rows × everything, met with the shard.
+        # The part's box in the global tensor, [expert] × rows × everything, met with each block.
         part_lo = [expert, rows.start] + [0] * (len(global_shape) - 2)
         part_hi = [expert + 1, rows.stop] + list(global_shape[2:])
-        lo = [max(p, o) for p, o in zip(part_lo, offsets)]
-        hi = [min(p, o + n) for p, o, n in zip(part_hi, offsets, local.shape)]
-        if any(l >= h for l, h in zip(lo, hi)):
-            continue
-        view = local[tuple(slice(l - o, h - o) for l, h, o in zip(lo, hi, offsets))][0]
-        _fill_local(
-            view,
-            description["shape"],
-            description["spec"],
-            seed=seed,
-            stream=stream_of_name(key),
-            layout=description["layout"],
-            offsets=[lo[1] - rows.start, *lo[2:]],
-            local_shape=[h - l for l, h in zip(lo[1:], hi[1:])],
-            device=device,
-        )
+        for box in boxes:
+            lo = [max(p, o) for p, o in zip(part_lo, box.global_lo)]
+            hi = [min(p, o + n) for p, o, n in zip(part_hi, box.global_lo, box.shape)]
+            if any(l >= h for l, h in zip(lo, hi)):
+                continue
+            inner = tuple(
+                slice(l - g + b, h - g + b)
+                for l, h, g, b in zip(lo, hi, box.global_lo, box.local_lo)
+            )
+            _fill_local(
+                local[inner][0],
+                description["shape"],
+                description["spec"],
+                seed=seed,
+                stream=stream_of_name(key),
+                layout=description["layout"],
+                offsets=[lo[1] - rows.start, *lo[2:]],
+                local_shape=[h - l for l, h in zip(lo[1:], hi[1:])],
+                device=device,
+            )
 
 
 def _tied_names(described):

@@ -14,8 +14,11 @@ use nninit::backend::draw::{Backend, draw_slice_into};
 use nninit::contract::slice::Slice;
 use nninit::model::init::InitJob;
 use nninit::model::json::FileTensor;
+use nninit::model::presets::ModelTensor;
+use nninit::model::recipe::{RECIPE_NAMES, Recipe};
+use nninit::model::role::{Part, Role, TensorRole};
 use nninit::scheme::fans::Layout;
-use nninit::scheme::layers::ParamInit;
+use nninit::scheme::layers::{Param, ParamInit};
 use nninit::{Dtype, Error, FanRule, GpuContext, Init, StreamId};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -258,26 +261,42 @@ fn stream_of_name(name: &str) -> u64 {
     nninit::stream_of_name(name)
 }
 
-/// Every tensor of a model as JSON: name, shape, spec, layout, dtype (or null), zero_row, tied_to
-/// and whether it is an int64 zero buffer. `kind` is `json` (a model description), `preset` or
-/// `hf` (a config.json's text).
+/// Every tensor of a model as JSON: name, shape, spec, layout, dtype (or null), zero_row, tied_to,
+/// role and whether it is an int64 zero buffer. `kind` is `json` (a model description), `preset`,
+/// `hf` (a config.json's text), or `roles`: a framework model's tensors as a JSON list of
+/// `{name, shape, role, part, layer, depth, fan_in, tied_to}`, for a framework `recipe`. Each
+/// is drawn by `recipe` (`hf`: the model's own).
 #[pyfunction]
-fn describe(py: Python<'_>, kind: &str, text: &str) -> PyResult<String> {
-    let (kind, text) = (kind.to_string(), text.to_string());
+#[pyo3(signature = (kind, text, recipe = "hf"))]
+fn describe(py: Python<'_>, kind: &str, text: &str, recipe: &str) -> PyResult<String> {
+    let (kind, text, recipe) = (kind.to_string(), text.to_string(), recipe.to_string());
     run(py, move || {
-        let tensors: Vec<FileTensor> = match kind.as_str() {
-            "json" => nninit::model::json::parse_model_json(&text)?,
-            "preset" => nninit::model::presets::preset(&text)?
-                .into_iter()
-                .map(FileTensor::from)
-                .collect(),
-            "hf" => nninit::model::hf::HfModel::from_config_json(&text)?
-                .tensors
-                .into_iter()
-                .map(FileTensor::from)
-                .collect(),
-            other => return Err(Error::invalid("kind", other, "json, preset or hf")),
+        let (mut tensors, model_type): (Vec<FileTensor>, _) = match kind.as_str() {
+            "json" => (nninit::model::json::parse_model_json(&text)?, None),
+            "preset" => (
+                nninit::model::presets::preset(&text)?
+                    .into_iter()
+                    .map(FileTensor::from)
+                    .collect(),
+                None,
+            ),
+            "hf" => {
+                let model = nninit::model::hf::HfModel::from_config_json(&text)?;
+                let tensors = model.tensors.into_iter().map(FileTensor::from).collect();
+                (tensors, Some(model.model_type))
+            }
+            "roles" => (role_tensors(&text)?, None),
+            other => return Err(Error::invalid("kind", other, "json, preset, hf or roles")),
         };
+        let recipe = Recipe::parse(&recipe, model_type)?;
+        if kind == "roles" && recipe == Recipe::Hf {
+            return Err(Error::invalid(
+                "recipe",
+                recipe,
+                format!("a framework recipe ({RECIPE_NAMES})"),
+            ));
+        }
+        recipe.apply(tensors.iter_mut().map(|t| &mut t.tensor))?;
         let described: Vec<Value> = tensors
             .iter()
             .map(|t| {
@@ -294,12 +313,68 @@ fn describe(py: Python<'_>, kind: &str, text: &str) -> PyResult<String> {
                     "dtype": t.dtype.map(|d| d.to_string()),
                     "zero_row": zero_row,
                     "tied_to": t.tensor.tied_to,
+                    "role": t.tensor.role.map(|r| r.to_string()),
                     "int64": int64,
                 })
             })
             .collect();
         Ok(Value::from(described).to_string())
     })
+}
+
+/// A framework model's tensors from `describe`'s `roles` JSON, to be drawn by a recipe.
+fn role_tensors(text: &str) -> nninit::Result<Vec<FileTensor>> {
+    let parse = |reason: String| Error::Parse {
+        what: "roles",
+        input: text.chars().take(60).collect(),
+        reason,
+    };
+    let entries: Vec<Value> = serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
+    entries
+        .iter()
+        .map(|entry| {
+            let field = |key: &str| &entry[key];
+            let name = field("name")
+                .as_str()
+                .ok_or_else(|| parse("a name".into()))?;
+            let text_of = |key: &str| field(key).as_str().unwrap_or_default();
+            let role = Role::from_name(text_of("role")).ok_or_else(|| {
+                Error::invalid(format!("role of {name}"), text_of("role"), "a role name")
+            })?;
+            let part = Part::from_name(text_of("part")).ok_or_else(|| {
+                Error::invalid(
+                    format!("part of {name}"),
+                    text_of("part"),
+                    "weight, bias or buffer",
+                )
+            })?;
+            let shape = field("shape")
+                .as_array()
+                .and_then(|dims| dims.iter().map(Value::as_u64).collect::<Option<Vec<u64>>>())
+                .ok_or_else(|| parse(format!("{name}: a shape of whole numbers")))?;
+            let tensor = ModelTensor {
+                param: Param {
+                    name: name.to_string(),
+                    shape,
+                    init: ParamInit::Scheme {
+                        init: Init::Zeros,
+                        zero_row: None,
+                    },
+                },
+                tied_to: field("tied_to").as_str().map(String::from),
+                role: Some(TensorRole {
+                    role,
+                    part,
+                    layer: field("layer").as_u64(),
+                    depth: field("depth").as_u64().unwrap_or(0),
+                    expert: None,
+                    fan_in: field("fan_in").as_u64().unwrap_or(0),
+                }),
+                dtype: None,
+            };
+            Ok(FileTensor::from(tensor))
+        })
+        .collect()
 }
 
 /// The main job: `model` (a preset name, or a config.json or a directory holding one) into

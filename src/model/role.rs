@@ -104,6 +104,55 @@ pub enum Split {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 40] = [
+        Role::Embedding,
+        Role::PositionEmbedding,
+        Role::TokenTypeEmbedding,
+        Role::RelativePositionBias,
+        Role::PatchEmbedding,
+        Role::ClassToken,
+        Role::AttentionQ,
+        Role::AttentionK,
+        Role::AttentionV,
+        Role::AttentionQkv,
+        Role::AttentionO,
+        Role::AttentionSinks,
+        Role::MlaQA,
+        Role::MlaQB,
+        Role::MlaKvA,
+        Role::MlaKvB,
+        Role::MlpGate,
+        Role::MlpUp,
+        Role::MlpDown,
+        Role::MlpGateUp,
+        Role::Router,
+        Role::RouterScoreBias,
+        Role::ExpertGate,
+        Role::ExpertUp,
+        Role::ExpertDown,
+        Role::ExpertGateUp,
+        Role::SharedExpertGate,
+        Role::SharedExpertUp,
+        Role::SharedExpertDown,
+        Role::SharedExpertRouter,
+        Role::Norm,
+        Role::OutputHead,
+        Role::HeadTransform,
+        Role::Pooler,
+        Role::Classifier,
+        Role::Linear,
+        Role::Bilinear,
+        Role::Conv,
+        Role::Recurrent,
+        Role::MultiheadAttention,
+    ];
+
+    /// The role [`Role::name`] names.
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.name() == name)
+    }
+
     /// How tensor parallelism splits a module in this role: attention q/k/v, MLA's up
     /// projections, gate and up (dense, routed and shared experts), the output head and a
     /// classifier column-parallel; attention out and down row-parallel; the token embedding
@@ -189,6 +238,18 @@ impl Role {
             Role::Conv => "conv",
             Role::Recurrent => "recurrent",
             Role::MultiheadAttention => "multihead_attention",
+        }
+    }
+}
+
+impl Part {
+    /// `weight`, `bias` or `buffer`.
+    pub fn from_name(name: &str) -> Option<Part> {
+        match name {
+            "weight" => Some(Part::Weight),
+            "bias" => Some(Part::Bias),
+            "buffer" => Some(Part::Buffer),
+            _ => None,
         }
     }
 }
