@@ -23,64 +23,22 @@ Usage: python scripts/check_hf_checkpoint.py [NNINIT_BINARY] [CASE ...]
 """
 
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 
-import numpy as np
 import torch
 import transformers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "tests"))
+from distribution import compare  # noqa: E402  (the tests' own judgement of a distribution)
 from hf_keys import USUAL_HEAD  # noqa: E402  (the class nninit builds without `architectures`)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "tests", "data", "hf", "configs.json")
 SKIP_PREFIX = "default-"  # the published-size default configs do not fit this machine twice
-ALPHA = 1e-6
-
-
-def ks_two_sample(a, b):
-    """Two-sample KS statistic and its asymptotic p-value (Kolmogorov's series)."""
-    a, b = np.sort(a), np.sort(b)
-    both = np.concatenate([a, b])
-    cdf_a = np.searchsorted(a, both, side="right") / a.size
-    cdf_b = np.searchsorted(b, both, side="right") / b.size
-    d = np.max(np.abs(cdf_a - cdf_b))
-    n = a.size * b.size / (a.size + b.size)
-    lam = (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d
-    p = 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
-    return d, min(max(p, 0.0), 1.0)
-
-
-def compare(name, ours, theirs):
-    """None when the tensors agree, else why not."""
-    if ours.shape != theirs.shape:
-        return f"shape {tuple(ours.shape)} vs {tuple(theirs.shape)}"
-    t = theirs.detach().double().flatten().numpy()
-    o = ours.detach().double().flatten().numpy()
-    if t.size == 0:
-        return None
-    if np.all(t == t[0]):
-        return None if np.all(o == t[0]) else f"constant {t[0]} expected, got {o[:4]}"
-    if theirs.dim() >= 2:
-        zero_t = [i for i, row in enumerate(theirs.reshape(theirs.shape[0], -1)) if not row.any()]
-        zero_o = [i for i, row in enumerate(ours.reshape(ours.shape[0], -1)) if not row.any()]
-        if zero_t != zero_o:
-            return f"zero rows {zero_o} vs transformers' {zero_t}"
-    n = t.size
-    se_mean = t.std() / math.sqrt(n)
-    se_std = math.sqrt(0.5 / n) * 1.0 + 1e-12  # relative SE of a normal sample's std
-    if abs(o.mean() - t.mean()) > 6 * math.sqrt(2) * se_mean:
-        return f"mean {o.mean():.3g} vs {t.mean():.3g}"
-    if abs(o.std() / t.std() - 1) > 6 * math.sqrt(2) * se_std * 1.5:
-        return f"std {o.std():.4g} vs {t.std():.4g}"
-    _, p = ks_two_sample(o, t)
-    if p < ALPHA:
-        return f"KS p = {p:.2e}"
-    return None
 
 
 def run_case(nninit, case, fields, out_root, dtype, shard_size):
@@ -114,7 +72,7 @@ def run_case(nninit, case, fields, out_root, dtype, shard_size):
             continue
         if tensor.dtype == torch.int64:
             continue
-        why = compare(name, ours[name].float(), tensor.to(want).float())
+        why = compare(ours[name].float(), tensor.to(want).float())
         checked += 1
         if why:
             problems.append(f"{name}: {why}")

@@ -24,7 +24,7 @@ fn specs(config: &Value, recipe: &str) -> Vec<(String, Init)> {
     let model_type = model.model_type;
     Recipe::parse(recipe, Some(model_type))
         .unwrap()
-        .apply(model.tensors.iter_mut())
+        .apply(model.tensors.iter_mut(), None)
         .unwrap();
     model
         .tensors

@@ -259,8 +259,8 @@ def explain(shape, init, *, layout="torch", fan_in=None, fan_out=None):
     return json.loads(text)
 
 
-def _describe(kind, text):
-    return json.loads(_nninit.describe(kind, text))
+def _describe(kind, text, recipe="hf"):
+    return json.loads(_nninit.describe(kind, text, recipe))
 
 
 def init_checkpoint(

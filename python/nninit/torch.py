@@ -19,11 +19,13 @@ import warnings
 import numpy as np
 
 from . import _describe, _fill_into, _seed, _stream, stream_of_name
+from . import frameworks as _frameworks
 
 __all__ = ["RECIPES", "init_", "init_module_"]
 
-#: The recipes ``init_module_`` takes, besides the presets' names.
-RECIPES = ("torch", "hf")
+#: The recipes ``init_module_`` takes, besides the presets' names; the frameworks' take a
+#: variant after a colon (``torchtitan:qwen3``, ``olmo:llama``).
+RECIPES = ("torch", "hf", "torchtitan", "megatron", "olmo")
 
 _PRESETS = ("gpt2", "resnet18", "resnet50", "mlp")
 
@@ -452,6 +454,8 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, not {type(module).__name__}")
     seed = _seed(seed)
+    if isinstance(recipe, str) and recipe.split(":")[0] in _frameworks.FRAMEWORKS:
+        return _init_framework(module, recipe, seed=seed, device=device)
     rename, skipped, model_type = None, set(), None
     if recipe == "torch":
         described, skipped = _torch_recipe(module, skip_unknown)
@@ -492,6 +496,7 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
             device=device,
             zero_row=description["zero_row"],
             integer_zeros=description["int64"],
+            name=name,
         )
         filled[id(tensor)] = key
         filled_keys.add(key)
@@ -545,6 +550,79 @@ def _fill_expert_parts(name, tensor, parts, described, *, seed, device):
                 local_shape=[h - l for l, h in zip(lo[1:], hi[1:])],
                 device=device,
             )
+
+
+def _named_tensors(module):
+    """(qualified name, tensor) of every parameter and persistent buffer, tied ones under each
+    of their names: the module's own tensors, not ``state_dict``'s (whose hooks may hand out
+    copies, as torchtitan's split of its fused ``wqkv``)."""
+    for prefix, child in module.named_modules(remove_duplicate=False):
+        for name in _own_tensors(child):
+            tensor = child._parameters.get(name)
+            if tensor is None:
+                tensor = child._buffers[name]
+            if tensor is not None:
+                yield (f"{prefix}.{name}" if prefix else name), tensor
+
+
+def _init_framework(module, recipe, *, seed, device):
+    """``init_module_`` with a pretraining framework's recipe: every parameter and persistent
+    buffer's role read from its name, its spec from the recipe's table, everything checked
+    before anything is filled."""
+    import json
+
+    framework = _frameworks.FRAMEWORKS[recipe.split(":")[0]]
+    named = [(_frameworks.canonical_name(n), t) for n, t in _named_tensors(module)]
+    unknown = [n for n, t in named if framework.role(module, n, list(t.shape), 1) is None]
+    if unknown:
+        listed = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise ValueError(
+            f"recipe {recipe!r}: {type(module).__name__} has parameters a {framework.name} model "
+            f"does not: {listed}"
+        )
+    depth = framework.depth(module)
+    if not isinstance(depth, int) or depth <= 0:
+        raise ValueError(
+            f"recipe {recipe!r}: {type(module).__name__} has no {framework.name} config giving "
+            "its number of layers; is it a model built by the framework?"
+        )
+    entries, tensors, owners = [], {}, {}
+    for key, tensor in named:
+        if id(tensor) in owners:
+            owner = entries[owners[id(tensor)]]
+            entries.append({**owner, "name": key, "tied_to": owner["name"]})
+            continue
+        role = framework.role(module, key, list(tensor.shape), depth)
+        owners[id(tensor)] = len(entries)
+        entries.append({"name": key, "shape": list(tensor.shape), "tied_to": None, **role})
+        tensors[key] = tensor
+    resolved = _frameworks.resolve_recipe(recipe, framework, module, list(tensors))
+    _frameworks.check_model_settings(framework, module)
+    roles = {"tied_embeddings": framework.tied(module), "tensors": entries}
+    described = {t["name"]: t for t in _describe("roles", json.dumps(roles), resolved)}
+    # Check everything first: nothing is half-filled.
+    for key, tensor in tensors.items():
+        local = _local_boxes(tensor, key)[1]
+        if local.device.type == "meta":
+            raise ValueError(
+                f"{key} is on the meta device: materialize the module first (to_empty)"
+            )
+        try:
+            _dtype_code(local)
+        except TypeError as error:
+            raise TypeError(f"{key}: {error}") from None
+    for key, tensor in tensors.items():
+        description = described[key]
+        _fill(
+            tensor,
+            description["spec"],
+            seed=seed,
+            stream=stream_of_name(key),
+            layout=description["layout"],
+            device=device,
+            name=key,
+        )
+    return module
 
 
 def _tied_names(described):

@@ -263,14 +263,16 @@ fn stream_of_name(name: &str) -> u64 {
 
 /// Every tensor of a model as JSON: name, shape, spec, layout, dtype (or null), zero_row, tied_to,
 /// role and whether it is an int64 zero buffer. `kind` is `json` (a model description), `preset`,
-/// `hf` (a config.json's text), or `roles`: a framework model's tensors as a JSON list of
-/// `{name, shape, role, part, layer, depth, fan_in, tied_to}`, for a framework `recipe`. Each
+/// `hf` (a config.json's text), or `roles`: a framework model's tensors as JSON
+/// `{"tied_embeddings", "tensors": [{name, shape, role, part, layer, depth, fan_in, tied_to}]}`,
+/// for a framework `recipe`. Each
 /// is drawn by `recipe` (`hf`: the model's own).
 #[pyfunction]
 #[pyo3(signature = (kind, text, recipe = "hf"))]
 fn describe(py: Python<'_>, kind: &str, text: &str, recipe: &str) -> PyResult<String> {
     let (kind, text, recipe) = (kind.to_string(), text.to_string(), recipe.to_string());
     run(py, move || {
+        let mut tied = None;
         let (mut tensors, model_type): (Vec<FileTensor>, _) = match kind.as_str() {
             "json" => (nninit::model::json::parse_model_json(&text)?, None),
             "preset" => (
@@ -285,7 +287,11 @@ fn describe(py: Python<'_>, kind: &str, text: &str, recipe: &str) -> PyResult<St
                 let tensors = model.tensors.into_iter().map(FileTensor::from).collect();
                 (tensors, Some(model.model_type))
             }
-            "roles" => (role_tensors(&text)?, None),
+            "roles" => {
+                let (tensors, tied_embeddings) = role_tensors(&text)?;
+                tied = tied_embeddings;
+                (tensors, None)
+            }
             other => return Err(Error::invalid("kind", other, "json, preset, hf or roles")),
         };
         let recipe = Recipe::parse(&recipe, model_type)?;
@@ -296,7 +302,7 @@ fn describe(py: Python<'_>, kind: &str, text: &str, recipe: &str) -> PyResult<St
                 format!("a framework recipe ({RECIPE_NAMES})"),
             ));
         }
-        recipe.apply(tensors.iter_mut().map(|t| &mut t.tensor))?;
+        recipe.apply(tensors.iter_mut().map(|t| &mut t.tensor), tied)?;
         let described: Vec<Value> = tensors
             .iter()
             .map(|t| {
@@ -322,15 +328,19 @@ fn describe(py: Python<'_>, kind: &str, text: &str, recipe: &str) -> PyResult<St
     })
 }
 
-/// A framework model's tensors from `describe`'s `roles` JSON, to be drawn by a recipe.
-fn role_tensors(text: &str) -> nninit::Result<Vec<FileTensor>> {
+/// A framework model's tensors from `describe`'s `roles` JSON (`{"tied_embeddings": bool or
+/// null, "tensors": [...]}`), to be drawn by a recipe, and whether its head is its embedding.
+fn role_tensors(text: &str) -> nninit::Result<(Vec<FileTensor>, Option<bool>)> {
     let parse = |reason: String| Error::Parse {
         what: "roles",
         input: text.chars().take(60).collect(),
         reason,
     };
-    let entries: Vec<Value> = serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
-    entries
+    let value: Value = serde_json::from_str(text).map_err(|e| parse(e.to_string()))?;
+    let entries = value["tensors"]
+        .as_array()
+        .ok_or_else(|| parse("a list of tensors".into()))?;
+    let tensors = entries
         .iter()
         .map(|entry| {
             let field = |key: &str| &entry[key];
@@ -374,7 +384,8 @@ fn role_tensors(text: &str) -> nninit::Result<Vec<FileTensor>> {
             };
             Ok(FileTensor::from(tensor))
         })
-        .collect()
+        .collect::<nninit::Result<_>>()?;
+    Ok((tensors, value["tied_embeddings"].as_bool()))
 }
 
 /// The main job: `model` (a preset name, or a config.json or a directory holding one) into

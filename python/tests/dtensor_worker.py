@@ -62,6 +62,26 @@ def compare(single, many_modules, rank, case, on_meta):
     return failures
 
 
+def partial_refused(mesh):
+    """A Partial placement (pending sums, not values) is refused with a ValueError naming the
+    parameter, and the tensor is left as it was."""
+    from torch.distributed.tensor import DTensor, Partial
+
+    linear = torch.nn.Linear(4, 3)
+    local = torch.full((3, 4), 7.0)
+    placements = [Partial()] * mesh.ndim
+    linear.weight = torch.nn.Parameter(DTensor.from_local(local, mesh, placements))
+    try:
+        nt.init_module_(linear, seed=1)
+    except ValueError as error:
+        refused = "weight" in str(error) and "Partial" in str(error)
+    else:
+        refused = False
+    untouched = bool((linear.weight.to_local() == 7).all())
+    if dist.get_rank() == 0:
+        print(f"partial: refused {refused}, untouched {untouched}")
+
+
 def main():
     mesh_shape = tuple(int(d) for d in sys.argv[1].split("x"))
     cases = sys.argv[2:]
@@ -80,6 +100,7 @@ def main():
                 )
     if rank == 0:
         print(f"mesh {sys.argv[1]}: {len(cases)} placements, {failures} differ")
+    partial_refused(mesh)
     # Every rank done with its collectives before any tears gloo down (a rank that exits while
     # another still talks to it can abort in gloo's threads).
     dist.barrier()

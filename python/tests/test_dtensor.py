@@ -40,6 +40,7 @@ def torchrun(processes, *args, worker=WORKER):
 def test_two_ranks_on_a_1d_mesh():
     out = torchrun(2, "2", "S0", "S1", "R")
     assert "mesh 2: 3 placements, 0 differ" in out, out
+    assert "partial: refused True, untouched True" in out, out
 
 
 def test_four_ranks_on_a_1d_mesh_and_a_2x2_mesh():

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::presets::ModelTensor;
 use crate::model::role::{Part, Role, TensorRole};
 use crate::scheme::Init;
-use crate::scheme::layers::ParamInit;
+use crate::scheme::layers::{ParamInit, kaiming_uniform_sqrt5};
 
 /// The metadata key naming the recipe a file's tensors were drawn with.
 pub const RECIPE_KEY: &str = "nninit.recipe";
@@ -45,8 +45,12 @@ pub enum Titan {
     /// `torchtitan/models/llama3`: the depth-scaled recipe, N(0, 1) embeddings, a
     /// `dim^-1/2` ±3σ head.
     Llama3,
-    /// `torchtitan/models/qwen3` (dense and MoE).
+    /// `torchtitan/models/qwen3`, dense (0.3.0 has PR #4104, "align initialization with Qwen
+    /// defaults"): every linear, the embedding and the head N(0, 0.02²).
     Qwen3,
+    /// `torchtitan/models/qwen3`, MoE flavours: Qwen3's, with attention out and the experts'
+    /// down N(0, 0.02²/(2L)).
+    Qwen3Moe,
     /// `torchtitan/models/deepseek_v3`: llama3's recipe over MLA and the experts.
     DeepseekV3,
 }
@@ -66,7 +70,7 @@ pub enum OlmoInit {
 }
 
 /// The recipe names `--recipe` and `init_module_(recipe=…)` take.
-pub const RECIPE_NAMES: &str = "hf, torchtitan[:llama3|qwen3|deepseek_v3], megatron, \
+pub const RECIPE_NAMES: &str = "hf, torchtitan[:llama3|qwen3|qwen3_moe|deepseek_v3], megatron, \
                                 olmo[:normal|llama|llama_depth|fan_in]";
 
 impl Recipe {
@@ -82,12 +86,14 @@ impl Recipe {
             ("hf", None) => Recipe::Hf,
             ("megatron", None) => Recipe::Megatron,
             ("torchtitan", None) => Recipe::Torchtitan(match model_type {
-                Some("qwen3" | "qwen3_moe") => Titan::Qwen3,
+                Some("qwen3") => Titan::Qwen3,
+                Some("qwen3_moe") => Titan::Qwen3Moe,
                 Some("deepseek_v3") => Titan::DeepseekV3,
                 _ => Titan::Llama3,
             }),
             ("torchtitan", Some("llama3")) => Recipe::Torchtitan(Titan::Llama3),
             ("torchtitan", Some("qwen3")) => Recipe::Torchtitan(Titan::Qwen3),
+            ("torchtitan", Some("qwen3_moe")) => Recipe::Torchtitan(Titan::Qwen3Moe),
             ("torchtitan", Some("deepseek_v3")) => Recipe::Torchtitan(Titan::DeepseekV3),
             ("olmo", None | Some("normal")) => Recipe::Olmo(OlmoInit::Normal),
             ("olmo", Some("llama")) => Recipe::Olmo(OlmoInit::Llama),
@@ -106,6 +112,8 @@ impl Recipe {
             (Role::RouterScoreBias, _) | (_, Part::Buffer) => return Some(Init::Zeros),
             (Role::Norm, Part::Weight) => return Some(Init::Ones),
             (Role::Router, Part::Bias) if *self == Recipe::Megatron => {}
+            // A plain Linear's bias is `reset_parameters`' U(±1/√fan_in): no rule here draws it.
+            (Role::Linear, Part::Bias) => return None,
             (_, Part::Bias) => return Some(Init::Zeros),
             _ => {}
         }
@@ -122,13 +130,21 @@ impl Recipe {
     /// one). Tensors without a role (a model description's bare entries) keep their own spec,
     /// tied tensors their owner's values. [`Recipe::Hf`] leaves everything as built.
     ///
+    /// Whether the output head is the token embedding is `tied_embeddings`, or when `None`
+    /// read from the tensors: an embedding and no output head weight of its own (a whole
+    /// model's tensors; a pipeline stage's must say).
+    ///
     /// A tensor whose role the recipe has no rule for is an error naming it.
-    pub fn apply<'a>(&self, tensors: impl IntoIterator<Item = &'a mut ModelTensor>) -> Result<()> {
+    pub fn apply<'a>(
+        &self,
+        tensors: impl IntoIterator<Item = &'a mut ModelTensor>,
+        tied_embeddings: Option<bool>,
+    ) -> Result<()> {
         if *self == Recipe::Hf {
             return Ok(());
         }
         let mut tensors: Vec<&mut ModelTensor> = tensors.into_iter().collect();
-        let tied = tied_embeddings(&tensors);
+        let tied = tied_embeddings.unwrap_or_else(|| tied_in(&tensors));
         for tensor in tensors.iter_mut().filter(|t| t.tied_to.is_none()) {
             let (Some(role), ParamInit::Scheme { .. }) = (&tensor.role, &tensor.param.init) else {
                 continue;
@@ -160,6 +176,7 @@ impl fmt::Display for Recipe {
             Recipe::Megatron => "megatron",
             Recipe::Torchtitan(Titan::Llama3) => "torchtitan:llama3",
             Recipe::Torchtitan(Titan::Qwen3) => "torchtitan:qwen3",
+            Recipe::Torchtitan(Titan::Qwen3Moe) => "torchtitan:qwen3_moe",
             Recipe::Torchtitan(Titan::DeepseekV3) => "torchtitan:deepseek_v3",
             Recipe::Olmo(OlmoInit::Normal) => "olmo:normal",
             Recipe::Olmo(OlmoInit::Llama) => "olmo:llama",
@@ -169,9 +186,9 @@ impl fmt::Display for Recipe {
     }
 }
 
-/// Whether the model's output head is its token embedding: it has an embedding and no output
-/// head weight of its own.
-fn tied_embeddings(tensors: &[&mut ModelTensor]) -> bool {
+/// Whether a whole model's output head is its token embedding: it has an embedding and no
+/// output head weight of its own.
+fn tied_in(tensors: &[&mut ModelTensor]) -> bool {
     let has = |wanted: fn(&ModelTensor) -> bool| tensors.iter().any(|t| wanted(t));
     has(|t| t.role.is_some_and(|r| r.role == Role::Embedding))
         && !has(|t| {
@@ -221,12 +238,17 @@ fn inverse_sqrt_fan_in(role: &TensorRole) -> Option<f64> {
     (role.fan_in > 0).then(|| (role.fan_in as f64).powf(-0.5))
 }
 
-/// torchtitan 0.3.0 (`torchtitan/models/{llama3,qwen3,deepseek_v3}/__init__.py`).
+/// torchtitan 0.3.0 (`torchtitan/models/{llama3,qwen3,deepseek_v3}/__init__.py`); a module
+/// with no `param_init` (DeepSeek's MTP `eh_proj`, any plain `nn.Linear`) falls back to its
+/// `reset_parameters`.
 fn titan(family: Titan, role: &TensorRole, tied: bool) -> Option<Init> {
-    let head = || {
-        let s = inverse_sqrt_fan_in(role)?;
-        Some(trunc_normal_3(s))
-    };
+    if role.role == Role::Linear {
+        return Some(kaiming_uniform_sqrt5());
+    }
+    if matches!(family, Titan::Qwen3 | Titan::Qwen3Moe) {
+        return qwen3(family, role);
+    }
+    let head = || Some(trunc_normal_3(inverse_sqrt_fan_in(role)?));
     Some(match role.role {
         // A tied embedding is drawn as the head: its `param_init` is skipped.
         Role::Embedding if tied => head()?,
@@ -251,6 +273,31 @@ fn titan(family: Titan, role: &TensorRole, tied: bool) -> Option<Init> {
         | Role::ExpertDown
         | Role::SharedExpertUp
         | Role::SharedExpertDown => trunc_normal(per_layer(role)?),
+        _ => return None,
+    })
+}
+
+/// torchtitan 0.3.0's Qwen3: plain `normal_(0.02)` (a tied head too), the MoE flavours' attention
+/// out and routed experts' down `normal_(0.02/√(2L))`.
+fn qwen3(family: Titan, role: &TensorRole) -> Option<Init> {
+    Some(match role.role {
+        Role::AttentionO | Role::ExpertDown if family == Titan::Qwen3Moe => {
+            normal(per_depth(role)?)
+        }
+        Role::Embedding
+        | Role::OutputHead
+        | Role::AttentionQ
+        | Role::AttentionK
+        | Role::AttentionV
+        | Role::AttentionQkv
+        | Role::AttentionO
+        | Role::MlpGate
+        | Role::MlpUp
+        | Role::MlpDown
+        | Role::Router
+        | Role::ExpertGate
+        | Role::ExpertUp
+        | Role::ExpertDown => normal(BASE_STD),
         _ => return None,
     })
 }

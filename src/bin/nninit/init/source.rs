@@ -66,7 +66,7 @@ pub fn read(
     let mut tensors: Vec<FileTensor> = tensors;
     let model_type = config.as_ref().map(|(model_type, _)| *model_type);
     let recipe = Recipe::parse(recipe, model_type)?;
-    recipe.apply(tensors.iter_mut().map(|t| &mut t.tensor))?;
+    recipe.apply(tensors.iter_mut().map(|t| &mut t.tensor), None)?;
     if let Some(stage) = stage {
         stage.keep(&mut tensors)?;
     }
