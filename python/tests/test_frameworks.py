@@ -138,3 +138,40 @@ def test_a_parameter_left_on_the_meta_device_is_refused_before_anything_is_fille
     for name, tensor in before.items():
         if name != "norm.weight":
             assert torch.equal(tensor, after[name]), f"{name} was filled"
+
+
+OLMO_WORKER = Path(__file__).with_name("olmo_worker.py")
+
+
+@pytest.mark.parametrize("kind", ["dense", "moe"])
+@pytest.mark.parametrize("method", ["normal", "llama", "llama_depth", "fan_in"])
+def test_olmo_recipe_draws_what_init_weights_draws(kind, method):
+    from frameworks_models import olmo_model
+
+    theirs = olmo_model(kind, method).build(init_device="meta")
+    theirs.init_weights(device=torch.device("cpu"))
+    ours = olmo_model(kind, method).build(init_device="meta")
+    ours.to_empty(device="cpu")
+    # recipe="olmo" takes the model's own init_method.
+    nt.init_module_(ours, recipe="olmo", seed=2)
+    theirs_tensors = dict(nt._named_tensors(theirs))
+    for name, tensor in nt._named_tensors(ours):
+        why = compare(tensor, theirs_tensors[name])
+        assert why is None, f"{kind} {method} {name}: {why}"
+
+
+def test_olmo_layouts_give_the_one_process_values():
+    # OLMo-core's own parallelize_model: FSDP 4, FSDP 2 × TP 2 (_StridedShard), TP 4, and the
+    # MoE under HSDP with expert parallelism 2 and 4.
+    for kind, layout in [
+        ("dense", "fsdp4"),
+        ("dense", "fsdp2tp2"),
+        ("dense", "fsdp1tp4"),
+        ("moe", "hsdp2x2ep2"),
+        ("moe", "hsdp1x4ep4"),
+    ]:
+        out = torchrun(4, OLMO_WORKER, kind, layout)
+        line = next(line for line in out.splitlines() if line.startswith("olmo"))
+        assert "0 differ" in line, out
+        if "tp2" in layout:
+            assert "_StridedShard" in line, line
