@@ -94,8 +94,18 @@ rust_tests() {
 python_tests() {
     python3 -m venv .venv
     .venv/bin/pip install --quiet --upgrade pip
-    .venv/bin/pip install --quiet maturin numpy pytest ml-dtypes torch==2.15.0 torchvision \
-        transformers==5.25.0
+    .venv/bin/pip install --quiet maturin numpy pytest ml-dtypes torch==2.15.0 torchvision
+    # The pretraining frameworks whose recipes and model classes the tests check. OLMo-core 3.0
+    # declares torch<2.14 (and runs on 2.15: its own init is what the tests compare against), so
+    # it and its dependencies are installed without pip's resolver. torchtitan 0.3.0 pins
+    # datasets<4.8, whose metadata asks huggingface-hub<2, which transformers 5.25.0 (installed
+    # last) replaces by the hub 2.x it needs (pip says so, and goes on); nothing here uses
+    # datasets.
+    .venv/bin/pip install --quiet torchtitan==0.3.0
+    .venv/bin/pip install --quiet --no-deps ai2-olmo-core==3.0.0
+    .venv/bin/pip install --quiet 'cached-path>=1.7.2' 'dataclass-extensions>=0.3.0' bettermap \
+        importlib_resources rich pyyaml
+    .venv/bin/pip install --quiet transformers==5.25.0
     .venv/bin/pip install --quiet ./python
     .venv/bin/pytest python/tests
 }

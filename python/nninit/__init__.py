@@ -272,6 +272,7 @@ def init_checkpoint(
     progress=True,
     device="auto",
     force=False,
+    recipe="hf",
 ):
     """The main job. A preset (``"gpt2"``, ``"resnet18"``, ``"resnet50"``, ``"mlp"``) is written
     to the .safetensors file ``out``; a Hugging Face ``config.json`` (or a directory holding one)
@@ -281,7 +282,8 @@ def init_checkpoint(
 
     As the command line: ``out`` is written whole or not at all, by one run at a time (another
     run writing it raises ``RuntimeError`` naming its pid); an existing file or checkpoint is
-    replaced only with ``force=True``."""
+    replaced only with ``force=True``. ``recipe`` is ``nninit init --recipe``'s: ``hf`` (the
+    model's own), ``torchtitan``, ``megatron`` or ``olmo`` (with a variant after a colon)."""
     code, _ = _dtype(dtype)
     callback = None
     if progress:
@@ -298,6 +300,7 @@ def init_checkpoint(
         device=device,
         progress=callback,
         force=bool(force),
+        recipe=str(recipe),
     )
     return json.loads(text)
 

@@ -95,8 +95,8 @@ def _global_indices(tensor, name):
             continue
         if not isinstance(placement, Shard) and type(placement).__name__ != "_StridedShard":
             raise ValueError(
-                f"{name}: DTensor placement {placement} cannot hold initial weights; nninit "
-                "fills Shard(d), _StridedShard and Replicate"
+                f"{name}: DTensor placement {type(placement).__name__} ({placement}) cannot hold "
+                "initial weights; nninit fills Shard(d), _StridedShard and Replicate"
             )
         dim = placement.dim
         shaped = indices[dim].reshape([1] * dim + [-1])

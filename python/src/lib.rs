@@ -12,7 +12,6 @@ use std::sync::{Mutex, OnceLock};
 
 use nninit::backend::draw::{Backend, draw_slice_into};
 use nninit::contract::slice::Slice;
-use nninit::model::init::InitJob;
 use nninit::model::json::FileTensor;
 use nninit::model::presets::ModelTensor;
 use nninit::model::recipe::{RECIPE_NAMES, Recipe};
@@ -392,7 +391,7 @@ fn role_tensors(text: &str) -> nninit::Result<(Vec<FileTensor>, Option<bool>)> {
 /// `out` (a .safetensors file for a preset; a checkpoint directory for a config). Returns the
 /// run's summary as JSON.
 #[pyfunction]
-#[pyo3(signature = (model, out, *, seed, dtype, device, progress, force))]
+#[pyo3(signature = (model, out, *, seed, dtype, device, progress, force, recipe = "hf"))]
 #[allow(clippy::too_many_arguments)] // the Python function's keyword arguments
 fn init_checkpoint(
     py: Python<'_>,
@@ -403,8 +402,10 @@ fn init_checkpoint(
     device: &str,
     progress: Option<Py<PyAny>>,
     force: bool,
+    recipe: &str,
 ) -> PyResult<String> {
     let dtype = Dtype::parse(dtype).map_err(to_py)?;
+    let recipe = recipe.to_string();
     let backend = backend(device).map_err(to_py)?;
     let (model, out) = (model.to_string(), out.to_string());
     // Progress is reported from the writing thread, which takes the GIL for each call.
@@ -422,7 +423,7 @@ fn init_checkpoint(
                 .into_iter()
                 .map(FileTensor::from)
                 .collect();
-            let job = InitJob::whole(tensors, seed, dtype);
+            let job = Recipe::parse(&recipe, None)?.job(tensors, seed, dtype)?;
             nninit::model::init::write_file(backend, &job, Path::new(&out), force, report)?
         } else if path.exists() {
             let config = if path.is_dir() {
@@ -438,8 +439,9 @@ fn init_checkpoint(
             let dir = Path::new(&out);
             nninit::model::checkpoint::check_dir(dir, force)?;
             let config_json = hf.config_json(dtype.torch_name());
+            let recipe = Recipe::parse(&recipe, Some(hf.model_type))?;
             let tensors = hf.tensors.into_iter().map(FileTensor::from).collect();
-            let job = InitJob::whole(tensors, seed, dtype);
+            let job = recipe.job(tensors, seed, dtype)?;
             let max = nninit::model::checkpoint::DEFAULT_MAX_SHARD_SIZE;
             nninit::model::checkpoint::write(backend, &job, &config_json, dir, max, force, report)?
                 .init

@@ -211,13 +211,16 @@ def test_init_checkpoint_of_a_config_writes_the_cli_directory(tmp_path):
             }
         )
     )
-    cli = tmp_path / "cli"
-    run_cli("init", "--config", config, "--device", "cpu", "--out", cli)
-    ours = tmp_path / "ours"
-    nninit.init_checkpoint(config, ours, progress=False, device="cpu")
-    for name in ("model.safetensors", "config.json"):
-        assert (ours / name).read_bytes() == (cli / name).read_bytes()
-    assert nninit.verify(ours).passed
+    for recipe in ("hf", "torchtitan", "megatron", "olmo:llama_depth"):
+        cli = tmp_path / f"cli-{recipe}"
+        run_cli("init", "--config", config, "--device", "cpu", "--out", cli, "--recipe", recipe)
+        ours = tmp_path / f"ours-{recipe}"
+        nninit.init_checkpoint(config, ours, progress=False, device="cpu", recipe=recipe)
+        for name in ("model.safetensors", "config.json"):
+            assert (ours / name).read_bytes() == (cli / name).read_bytes(), recipe
+        assert nninit.verify(ours).passed
+    with pytest.raises(ValueError, match="recipe"):
+        nninit.init_checkpoint(config, tmp_path / "bad", progress=False, recipe="titan")
 
 
 def test_importing_nninit_does_not_import_torch():

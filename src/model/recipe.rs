@@ -12,7 +12,10 @@
 
 use std::fmt;
 
+use crate::contract::dtype::Dtype;
 use crate::error::{Error, Result};
+use crate::model::init::InitJob;
+use crate::model::json::FileTensor;
 use crate::model::presets::ModelTensor;
 use crate::model::role::{Part, Role, TensorRole};
 use crate::scheme::Init;
@@ -165,6 +168,18 @@ impl Recipe {
             };
         }
         Ok(())
+    }
+}
+
+impl Recipe {
+    /// `tensors` (a whole model's) drawn by this recipe, as the job of a run with `seed` and
+    /// default `dtype`, whose files record the recipe under [`RECIPE_KEY`].
+    pub fn job(&self, mut tensors: Vec<FileTensor>, seed: u64, dtype: Dtype) -> Result<InitJob> {
+        self.apply(tensors.iter_mut().map(|t| &mut t.tensor), None)?;
+        let mut job = InitJob::whole(tensors, seed, dtype);
+        job.metadata
+            .push((RECIPE_KEY.to_string(), self.to_string()));
+        Ok(job)
     }
 }
 

@@ -12,7 +12,7 @@ use nninit::model::init::InitJob;
 use nninit::model::json::FileTensor;
 use nninit::model::parallel::TpPlan;
 use nninit::model::pipeline::{STAGE_KEY, Stage};
-use nninit::model::recipe::{RECIPE_KEY, Recipe};
+use nninit::model::recipe::Recipe;
 use nninit::{Dtype, Error, Result};
 
 /// What `--model` or `--config` name.
@@ -63,17 +63,10 @@ pub fn read(
             )
         }
     };
-    let mut tensors: Vec<FileTensor> = tensors;
     let model_type = config.as_ref().map(|(model_type, _)| *model_type);
-    let recipe = Recipe::parse(recipe, model_type)?;
-    recipe.apply(tensors.iter_mut().map(|t| &mut t.tensor), None)?;
+    let mut job = Recipe::parse(recipe, model_type)?.job(tensors, seed, dtype)?;
     if let Some(stage) = stage {
-        stage.keep(&mut tensors)?;
-    }
-    let mut job = InitJob::whole(tensors, seed, dtype);
-    job.metadata
-        .push((RECIPE_KEY.to_string(), recipe.to_string()));
-    if let Some(stage) = stage {
+        stage.keep(&mut job.tensors)?;
         job.metadata
             .push((STAGE_KEY.to_string(), stage.to_string()));
     }
