@@ -127,13 +127,19 @@ class Framework:
     """One framework's naming: its rule table, the name of its layer stack, where its model
     keeps its depth."""
 
-    def __init__(self, name, package, stack, rules, depth, tied):
+    def __init__(self, name, package, stack, rules, depth, tied, placement=None):
         self.name, self.package, self.depth, self.tied = name, package, depth, tied
+        self._placement = placement
         layer = rf"(?P<stack>{stack})\.(?P<layer>\d+)"
         self.rules = [
             (re.compile(pattern.replace("L", layer, 1) if pattern.startswith("L") else pattern), role, fan_in)
             for pattern, role, fan_in in rules
         ]
+
+    def placement(self, model, name, tensor, owner):
+        """For a framework whose shards are plain tensors (Megatron): (the global name, (global
+        shape, local tensor, boxes)); None where the tensor says itself (a DTensor, or whole)."""
+        return self._placement(model, name, tensor, owner) if self._placement else None
 
     def owns(self, module):
         """Whether ``module`` (or the model it wraps) is this framework's class."""
@@ -182,6 +188,52 @@ def _titan_depth(model):
     return None
 
 
+def _megatron_placement(model, name, tensor, owner):
+    """A megatron-core tensor's global name and boxes. Megatron's tensor-parallel shards are
+    plain tensors: ``tensor_model_parallel``, ``partition_dim`` and ``partition_stride`` say how
+    the owning layer's ``tp_group`` splits them (rank r holds chunks r, r + T, … of T·stride
+    chunks: gate and up of ``linear_fc1`` each split T ways); an expert-parallel rank's
+    ``local_experts.e`` is global expert ep_rank · n_local + e, and a pipeline stage's
+    ``decoder.layers.i`` its ``layer_number - 1``."""
+    from .torch import Box
+
+    name = _megatron_global_name(model, name)
+    shape = list(tensor.shape)
+    whole = [Box([0] * len(shape), [0] * len(shape), shape)]
+    if not getattr(tensor, "tensor_model_parallel", False):
+        return name, (shape, tensor.data, whole)
+    group = getattr(owner, "tp_group", None)
+    size, rank = (group.size(), group.rank()) if group is not None else (1, 0)
+    dim, stride = tensor.partition_dim, getattr(tensor, "partition_stride", 1)
+    global_shape = list(shape)
+    global_shape[dim] = shape[dim] * size
+    chunk = shape[dim] // stride
+    boxes = []
+    for s in range(stride):
+        global_lo, local_lo, extent = [0] * len(shape), [0] * len(shape), list(shape)
+        global_lo[dim], local_lo[dim], extent[dim] = (s * size + rank) * chunk, s * chunk, chunk
+        boxes.append(Box(global_lo, local_lo, extent))
+    return name, (global_shape, tensor.data, boxes)
+
+
+def _megatron_global_name(model, name):
+    """``name`` with a pipeline stage's local layer index and an expert-parallel rank's local
+    expert index made global."""
+    match = re.match(r"decoder\.layers\.(\d+)\.", name)
+    if match:
+        layer = model.decoder.layers[int(match.group(1))]
+        name = f"decoder.layers.{layer.layer_number - 1}." + name[match.end() :]
+    match = re.search(r"\.mlp\.experts\.local_experts\.(\d+)\.", name)
+    if match:
+        from megatron.core import parallel_state
+
+        experts = model.get_submodule(name[: match.start()] + ".mlp.experts")
+        first = parallel_state.get_expert_model_parallel_rank() * len(experts.local_experts)
+        index = first + int(match.group(1))
+        name = f"{name[: match.start()]}.mlp.experts.local_experts.{index}.{name[match.end():]}"
+    return name
+
+
 def _megatron_depth(model):
     return getattr(getattr(model, "config", None), "num_layers", None)
 
@@ -209,7 +261,13 @@ FRAMEWORKS = {
         "torchtitan", "torchtitan", "mtp_layers|layers", _TORCHTITAN, _titan_depth, _titan_tied
     ),
     "megatron": Framework(
-        "megatron", "megatron", "decoder\\.layers", _MEGATRON, _megatron_depth, _megatron_tied
+        "megatron",
+        "megatron",
+        "decoder\\.layers",
+        _MEGATRON,
+        _megatron_depth,
+        _megatron_tied,
+        _megatron_placement,
     ),
     "olmo": Framework("olmo", "olmo_core", "blocks", _OLMO, _olmo_depth, _olmo_tied),
 }

@@ -173,9 +173,22 @@ def _zero_row(local, row, offsets):
             local[row - start].zero_()
 
 
-def _fill(tensor, spec, *, seed, stream, layout, device, zero_row=None, integer_zeros=False, name="tensor"):
+def _fill(
+    tensor,
+    spec,
+    *,
+    seed,
+    stream,
+    layout,
+    device,
+    zero_row=None,
+    integer_zeros=False,
+    name="tensor",
+    placed=None,
+):
+    """Fills ``tensor`` (its local boxes: ``placed``, or as :func:`_local_boxes` finds them)."""
     torch = _torch()
-    global_shape, local, boxes = _local_boxes(tensor, name)
+    global_shape, local, boxes = placed or _local_boxes(tensor, name)
     if integer_zeros or (not local.is_floating_point() and spec == "zeros"):
         with torch.no_grad():
             local.zero_()
@@ -552,17 +565,19 @@ def _fill_expert_parts(name, tensor, parts, described, *, seed, device):
             )
 
 
-def _named_tensors(module):
+def _named_tensors(module, owners=False):
     """(qualified name, tensor) of every parameter and persistent buffer, tied ones under each
     of their names: the module's own tensors, not ``state_dict``'s (whose hooks may hand out
-    copies, as torchtitan's split of its fused ``wqkv``)."""
+    copies, as torchtitan's split of its fused ``wqkv``). ``owners``: (name, tensor, the module
+    holding it)."""
     for prefix, child in module.named_modules(remove_duplicate=False):
         for name in _own_tensors(child):
             tensor = child._parameters.get(name)
             if tensor is None:
                 tensor = child._buffers[name]
             if tensor is not None:
-                yield (f"{prefix}.{name}" if prefix else name), tensor
+                full = f"{prefix}.{name}" if prefix else name
+                yield (full, tensor, child) if owners else (full, tensor)
 
 
 def _init_framework(module, recipe, *, seed, device):
@@ -572,8 +587,17 @@ def _init_framework(module, recipe, *, seed, device):
     import json
 
     framework = _frameworks.FRAMEWORKS[recipe.split(":")[0]]
-    named = [(_frameworks.canonical_name(n), t) for n, t in _named_tensors(module)]
-    unknown = [n for n, t in named if framework.role(module, n, list(t.shape), 1) is None]
+    # (the name that picks the stream, the tensor, (global shape, local tensor, boxes))
+    named = []
+    for name, tensor, owner in _named_tensors(module, owners=True):
+        key = _frameworks.canonical_name(name)
+        placed = framework.placement(module, key, tensor, owner)
+        if placed is None:
+            placed = _local_boxes(tensor, key)
+        else:
+            key, placed = placed
+        named.append((key, tensor, placed))
+    unknown = [k for k, _, p in named if framework.role(module, k, p[0], 1) is None]
     if unknown:
         listed = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise ValueError(
@@ -587,22 +611,21 @@ def _init_framework(module, recipe, *, seed, device):
             "its number of layers; is it a model built by the framework?"
         )
     entries, tensors, owners = [], {}, {}
-    for key, tensor in named:
+    for key, tensor, placed in named:
         if id(tensor) in owners:
             owner = entries[owners[id(tensor)]]
             entries.append({**owner, "name": key, "tied_to": owner["name"]})
             continue
-        role = framework.role(module, key, list(tensor.shape), depth)
+        role = framework.role(module, key, placed[0], depth)
         owners[id(tensor)] = len(entries)
-        entries.append({"name": key, "shape": list(tensor.shape), "tied_to": None, **role})
-        tensors[key] = tensor
+        entries.append({"name": key, "shape": placed[0], "tied_to": None, **role})
+        tensors[key] = (tensor, placed)
     resolved = _frameworks.resolve_recipe(recipe, framework, module, list(tensors))
     _frameworks.check_model_settings(framework, module)
     roles = {"tied_embeddings": framework.tied(module), "tensors": entries}
     described = {t["name"]: t for t in _describe("roles", json.dumps(roles), resolved)}
     # Check everything first: nothing is half-filled.
-    for key, tensor in tensors.items():
-        local = _local_boxes(tensor, key)[1]
+    for key, (tensor, (_, local, _)) in tensors.items():
         if local.device.type == "meta":
             raise ValueError(
                 f"{key} is on the meta device: materialize the module first (to_empty)"
@@ -611,7 +634,7 @@ def _init_framework(module, recipe, *, seed, device):
             _dtype_code(local)
         except TypeError as error:
             raise TypeError(f"{key}: {error}") from None
-    for key, tensor in tensors.items():
+    for key, (tensor, placed) in tensors.items():
         description = described[key]
         _fill(
             tensor,
@@ -621,6 +644,7 @@ def _init_framework(module, recipe, *, seed, device):
             layout=description["layout"],
             device=device,
             name=key,
+            placed=placed,
         )
     return module
 
