@@ -11,7 +11,8 @@
 # as root or with sudo; otherwise it stops at once, naming the package and the command. No test
 # is skipped for want of them: the GPU tests fail without an adapter and the distributed tests
 # without mpirun. The Python tests run in .venv, created here, with the versions whose recipes
-# and DTensor API the package follows (torch's Linux wheels bring their CUDA libraries, a few GB).
+# and DTensor API the package follows (torch's Linux wheels bring their CUDA libraries, a few GB),
+# and megatron-core's, which needs Python 3.12, in .venv-megatron (a few GB more).
 # At the end it prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,8 +107,32 @@ python_tests() {
     .venv/bin/pip install --quiet 'cached-path>=1.7.2' 'dataclass-extensions>=0.3.0' bettermap \
         importlib_resources rich pyyaml
     .venv/bin/pip install --quiet transformers==5.25.0
-    .venv/bin/pip install --quiet ./python
-    .venv/bin/pytest python/tests
+    # The package built once, as a wheel both venvs install.
+    rm -rf target/wheels
+    .venv/bin/pip wheel --quiet --no-deps ./python -w target/wheels
+    .venv/bin/pip install --quiet --force-reinstall --no-deps target/wheels/nninit-*.whl
+    .venv/bin/pytest python/tests --ignore=python/tests/megatron
+}
+
+# The Python this machine has at version 3.12 (megatron-core 0.19 requires it): on the PATH, or
+# pyenv's.
+python312() {
+    command -v python3.12 2>/dev/null ||
+        compgen -G "${PYENV_ROOT:-$HOME/.pyenv}/versions/3.12*/bin/python3.12" | head -n 1 || true
+}
+
+megatron_tests() {
+    local python
+    python=$(python312)
+    if [ -z "$python" ]; then
+        echo "scripts/test.sh: the Megatron tests need Python 3.12 (megatron-core 0.19 requires it): install it (apt-get install python3.12, or pyenv install 3.12), then run this again" >&2
+        exit 1
+    fi
+    "$python" -m venv .venv-megatron
+    .venv-megatron/bin/pip install --quiet --upgrade pip
+    .venv-megatron/bin/pip install --quiet numpy pytest torch==2.15.0 megatron-core==0.19.2
+    .venv-megatron/bin/pip install --quiet --force-reinstall --no-deps target/wheels/nninit-*.whl
+    .venv-megatron/bin/pytest python/tests/megatron
 }
 
 what=${1:-all}
@@ -126,4 +151,5 @@ if [ "$what" = all ] || [ "$what" = rust ]; then
 fi
 if [ "$what" = all ] || [ "$what" = python ]; then
     stage "python: venv, package, pytest" python_tests
+    stage "python 3.12: megatron-core, pytest" megatron_tests
 fi

@@ -1,8 +1,9 @@
 """megatron-core's GPTModel filled by nninit.torch.init_module_(recipe="megatron"), checked
-against megatron-core itself (a one-off run: megatron-core 0.19 needs Python >= 3.12).
+against megatron-core itself; run by test_megatron.py in .venv-megatron (megatron-core 0.19
+needs Python >= 3.12):
 
-    python scripts/check_megatron.py single            # distributions vs Megatron's own init
-    torchrun --nproc-per-node 4 scripts/check_megatron.py layout TP EP   # vs one process
+    python megatron_worker.py single                                  # vs Megatron's own init
+    torchrun --nproc-per-node N megatron_worker.py layout TP EP       # vs one process
 
 `single`: for a dense (untied, tied, with biases), a MoE (shared expert with its gate, expert
 bias, router bias) and an MLA model (local layer spec, use_cpu_initialization), every tensor of
@@ -27,7 +28,7 @@ import warnings
 import torch
 import torch.distributed as dist
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "tests"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from distribution import compare  # noqa: E402
 
 warnings.filterwarnings("ignore")
