@@ -127,14 +127,20 @@ class Framework:
     """One framework's naming: its rule table, the name of its layer stack, where its model
     keeps its depth."""
 
-    def __init__(self, name, package, stack, rules, depth, tied, placement=None):
+    def __init__(self, name, package, stack, rules, depth, tied, placement=None, buffers=None):
         self.name, self.package, self.depth, self.tied = name, package, depth, tied
-        self._placement = placement
+        self._placement, self._buffers = placement, buffers
         layer = rf"(?P<stack>{stack})\.(?P<layer>\d+)"
         self.rules = [
             (re.compile(pattern.replace("L", layer, 1) if pattern.startswith("L") else pattern), role, fan_in)
             for pattern, role, fan_in in rules
         ]
+
+    def init_buffers(self, model):
+        """The framework's own computed buffers (torchtitan's RoPE caches), which are no
+        initial weights: what its init computes besides its draws."""
+        if self._buffers:
+            self._buffers(model)
 
     def placement(self, model, name, tensor, owner):
         """For a framework whose shards are plain tensors (Megatron): (the global name, (global
@@ -175,6 +181,26 @@ def _product(dims):
     for d in dims:
         out *= d
     return out
+
+
+def _titan_buffers(model):
+    """torchtitan's ``init_states`` with every module's parameter init switched off: its RoPE
+    caches and MoE counters computed (and re-distributed where they are DTensors) as torchtitan
+    computes them, no parameter drawn."""
+    try:
+        from torchtitan.protocols.module import Module
+    except ImportError:
+        return
+    if not isinstance(model, Module):
+        return
+    switched = [m for m in model.modules() if isinstance(m, Module)]
+    for module in switched:
+        module._init_self_parameters = lambda: None
+    try:
+        model.init_states()
+    finally:
+        for module in switched:
+            del module._init_self_parameters
 
 
 def _titan_depth(model):
@@ -258,7 +284,13 @@ def _olmo_tied(model):
 # its depth and whether its head is its embedding (a pipeline stage holds one of them or none).
 FRAMEWORKS = {
     "torchtitan": Framework(
-        "torchtitan", "torchtitan", "mtp_layers|layers", _TORCHTITAN, _titan_depth, _titan_tied
+        "torchtitan",
+        "torchtitan",
+        "mtp_layers|layers",
+        _TORCHTITAN,
+        _titan_depth,
+        _titan_tied,
+        buffers=_titan_buffers,
     ),
     "megatron": Framework(
         "megatron",

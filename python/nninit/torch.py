@@ -634,6 +634,7 @@ def _init_framework(module, recipe, *, seed, device):
             _dtype_code(local)
         except TypeError as error:
             raise TypeError(f"{key}: {error}") from None
+    framework.init_buffers(module)
     for key, (tensor, placed) in tensors.items():
         description = described[key]
         _fill(

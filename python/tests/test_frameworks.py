@@ -175,3 +175,37 @@ def test_olmo_layouts_give_the_one_process_values():
         assert "0 differ" in line, out
         if "tp2" in layout:
             assert "_StridedShard" in line, line
+
+
+def forward_equals_the_frameworks_own(ours, theirs, tokens):
+    """``ours`` (filled by nninit) and ``theirs`` (initialized by the framework, then given
+    ours' parameters) compute the same logits: whatever the framework computes at init besides
+    its draws (RoPE caches, …) is there."""
+    theirs.load_state_dict(ours.state_dict())
+    with torch.no_grad():
+        assert torch.equal(ours(tokens), theirs(tokens))
+
+
+@pytest.mark.parametrize("model_name", ["llama3", "deepseek_v3"])
+def test_torchtitans_computed_buffers_are_there_after_nninit(model_name):
+    # init_states computes RoPE caches (non-persistent) and MoE counters besides its draws;
+    # in place of init_states, init_module_ leaves them as torchtitan computes them.
+    ours = nt.init_module_(titan(model_name, "debugmodel"), recipe="torchtitan", seed=4)
+    theirs = titan(model_name, "debugmodel")
+    with torch.no_grad():
+        theirs.init_states()
+    theirs_buffers = dict(theirs.named_buffers())
+    assert any("rope" in name for name in theirs_buffers), list(theirs_buffers)
+    for name, buffer in ours.named_buffers():
+        assert torch.equal(buffer, theirs_buffers[name]), name
+
+
+def test_an_olmo_model_filled_by_nninit_runs_as_the_framework_initialized_it():
+    from frameworks_models import olmo_model
+
+    ours = olmo_model("dense").build(init_device="meta")
+    ours.to_empty(device="cpu")
+    nt.init_module_(ours, recipe="olmo", seed=4)
+    theirs = olmo_model("dense").build(init_device="meta")
+    theirs.init_weights(device=torch.device("cpu"))
+    forward_equals_the_frameworks_own(ours, theirs, torch.randint(0, 96, (2, 16)))
