@@ -117,7 +117,7 @@ _MEGATRON = [
     (r"L\.mlp\.experts\.(?:local_experts\.\d+\.)?linear_fc2\.weight\d*", "expert.down", None),
     (r"L\.mlp\.experts\.weight1", "expert.gate_up", lambda m, s: s[0]),
     (r"L\.mlp\.experts\.weight2", "expert.down", lambda m, s: s[0]),
-    (r"L\.mlp\.shared_experts\.linear_fc1\.weight", "shared_expert.gate", None),
+    (r"L\.mlp\.shared_experts\.linear_fc1\.weight", "shared_expert.gate_up", None),
     (r"L\.mlp\.shared_experts\.linear_fc2\.weight", "shared_expert.down", None),
     (r"L\.mlp\.shared_experts\.gate_weight", "shared_expert.router", None),
 ]

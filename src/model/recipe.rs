@@ -342,6 +342,7 @@ fn megatron(role: &TensorRole) -> Option<Init> {
         | Role::ExpertGateUp
         | Role::SharedExpertGate
         | Role::SharedExpertUp
+        | Role::SharedExpertGateUp
         | Role::SharedExpertRouter
         | Role::OutputHead => normal(BASE_STD),
         Role::AttentionO | Role::MlpDown | Role::ExpertDown | Role::SharedExpertDown => {

@@ -66,6 +66,8 @@ pub enum Role {
     SharedExpertUp,
     /// The shared experts' down projection.
     SharedExpertDown,
+    /// The shared experts' gate and up in one projection (Megatron's shared `linear_fc1`).
+    SharedExpertGateUp,
     /// Qwen2-MoE's scalar gate on the shared expert (`shared_expert_gate`, `[1, H]`).
     SharedExpertRouter,
     /// A normalization's scale (and shift, as its bias).
@@ -105,7 +107,7 @@ pub enum Split {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 40] = [
+    pub const ALL: [Role; 41] = [
         Role::Embedding,
         Role::PositionEmbedding,
         Role::TokenTypeEmbedding,
@@ -135,6 +137,7 @@ impl Role {
         Role::SharedExpertGate,
         Role::SharedExpertUp,
         Role::SharedExpertDown,
+        Role::SharedExpertGateUp,
         Role::SharedExpertRouter,
         Role::Norm,
         Role::OutputHead,
@@ -175,6 +178,7 @@ impl Role {
             | Role::ExpertGateUp
             | Role::SharedExpertGate
             | Role::SharedExpertUp
+            | Role::SharedExpertGateUp
             | Role::OutputHead
             | Role::Classifier
             | Role::RelativePositionBias => Split::Column,
@@ -227,6 +231,7 @@ impl Role {
             Role::SharedExpertGate => "shared_expert.gate",
             Role::SharedExpertUp => "shared_expert.up",
             Role::SharedExpertDown => "shared_expert.down",
+            Role::SharedExpertGateUp => "shared_expert.gate_up",
             Role::SharedExpertRouter => "shared_expert.router",
             Role::Norm => "norm",
             Role::OutputHead => "output_head",
@@ -336,5 +341,22 @@ impl fmt::Display for TensorRole {
             Part::Bias => f.write_str(".bias"),
             Part::Buffer => f.write_str(".buffer"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_reads_back_from_its_name() {
+        let mut names: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
+        for role in Role::ALL {
+            assert_eq!(Role::from_name(role.name()), Some(role));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Role::ALL.len(), "two roles share a name");
+        assert_eq!(Role::from_name("attention"), None);
     }
 }
