@@ -161,9 +161,10 @@ class Framework:
                 continue
             groups = match.groupdict()
             layer = int(groups["layer"]) if groups.get("layer") is not None else None
-            # DeepSeek's MTP blocks come after the layers: torchtitan gives block i layer L + i.
+            # DeepSeek's MTP blocks copy the last layer's config: torchtitan scales them as
+            # layer L - 1.
             if layer is not None and groups["stack"].startswith("mtp"):
-                layer += depth
+                layer = depth - 1
             last = name.rsplit(".", 1)[-1]
             part = "bias" if last.endswith("bias") and role != "router.score_bias" else "weight"
             if role == "router.score_bias":

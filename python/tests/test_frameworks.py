@@ -42,10 +42,11 @@ def torchrun(processes, worker, *args):
     return done.stdout
 
 
-def titan(model_name, flavor):
+def titan(model_name, flavor, **options):
     """A torchtitan model as its users build it: from the model registry, on the meta device,
     then materialized on the CPU."""
-    spec = importlib.import_module(f"torchtitan.models.{model_name}").model_registry(flavor)
+    module = importlib.import_module(f"torchtitan.models.{model_name}")
+    spec = module.model_registry(flavor, **options)
     with torch.device("meta"):
         model = spec.model.build()
     model.to_empty(device="cpu")
@@ -53,15 +54,19 @@ def titan(model_name, flavor):
 
 
 @pytest.mark.parametrize(
-    "model_name,flavor",
-    [("llama3", "debugmodel"), ("qwen3", "debugmodel"), ("deepseek_v3", "debugmodel")],
+    "model_name,flavor,options",
+    [
+        ("llama3", "debugmodel", {}),
+        ("qwen3", "debugmodel", {}),  # tied embeddings
+        ("deepseek_v3", "debugmodel", {"num_mtp_layers": 1}),  # with a multi-token prediction block
+    ],
 )
-def test_torchtitan_recipe_draws_what_init_states_draws(model_name, flavor):
-    theirs = titan(model_name, flavor)
+def test_torchtitan_recipe_draws_what_init_states_draws(model_name, flavor, options):
+    theirs = titan(model_name, flavor, **options)
     torch.manual_seed(0)
     with torch.no_grad():
         theirs.init_states()
-    ours = nt.init_module_(titan(model_name, flavor), recipe="torchtitan", seed=1)
+    ours = nt.init_module_(titan(model_name, flavor, **options), recipe="torchtitan", seed=1)
     theirs_tensors = dict(nt._named_tensors(theirs))
     checked = 0
     for name, tensor in nt._named_tensors(ours):

@@ -17,6 +17,8 @@ use crate::contract::slice::Slice;
 use crate::contract::stream::StreamId;
 use crate::error::{Error, Result};
 use crate::model::atomic_file::write_text;
+use crate::model::pipeline::STAGE_KEY;
+use crate::model::recipe::RECIPE_KEY;
 use crate::model::run::RUN_KEY;
 pub use crate::model::safetensors::Header;
 use crate::model::safetensors::{TensorRecord, write_streamed};
@@ -371,6 +373,12 @@ pub fn assemble(dir: &Path, out: &Path) -> Result<AssembleSummary> {
     // The run id of the ranks is the unsharded run's too (`InitJob::run_id`).
     if let Some(run) = &manifest.run {
         extra.push((RUN_KEY.to_string(), run.clone()));
+    }
+    // What the whole run's files say besides: the recipe, a pipeline stage.
+    for key in [RECIPE_KEY, STAGE_KEY] {
+        if let Some(value) = first.metadata.get(key).and_then(Value::as_str) {
+            extra.push((key.to_string(), value.to_string()));
+        }
     }
     let mut replicas_compared = 0u64;
     write_streamed(out, &records, &extra, |index, sink| {

@@ -116,7 +116,7 @@ fn expert_placement(
 }
 
 /// The job of `rank`: `job`'s tensors, each only the box the manifest gives the rank, with
-/// the rank and mesh in the file's metadata (`nninit.rank` = `R/W`, `nninit.mesh` =
+/// the job's metadata and the rank and mesh (`nninit.rank` = `R/W`, `nninit.mesh` =
 /// [`Mesh::metadata`], e.g.
 /// `tp=T,dp=D`).
 pub fn rank_job(job: &InitJob, manifest: &Manifest, rank: u64) -> InitJob {
@@ -126,15 +126,17 @@ pub fn rank_job(job: &InitJob, manifest: &Manifest, rank: u64) -> InitJob {
         .map(|tensor| manifest.slice(tensor, rank))
         .collect();
     let mesh = manifest.mesh;
+    let mut metadata = job.metadata.clone();
+    metadata.extend([
+        (
+            "nninit.rank".to_string(),
+            format!("{rank}/{}", mesh.world_size()),
+        ),
+        ("nninit.mesh".to_string(), mesh.metadata()),
+    ]);
     InitJob {
         part: Part::Slices(slices),
-        metadata: vec![
-            (
-                "nninit.rank".to_string(),
-                format!("{rank}/{}", mesh.world_size()),
-            ),
-            ("nninit.mesh".to_string(), mesh.metadata()),
-        ],
+        metadata,
         ..job.clone()
     }
 }
