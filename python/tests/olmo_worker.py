@@ -7,20 +7,12 @@ import sys
 
 import torch
 import torch.distributed as dist
-from torch.distributed.tensor import DTensor
 
 import nninit.torch as nt
 from frameworks_models import olmo_model
+from gathered import report, whole_tensors
 
 SEED = 3
-
-
-def tensors(model):
-    out = {}
-    for name, tensor in nt._named_tensors(model):
-        whole = tensor.full_tensor() if isinstance(tensor, DTensor) else tensor.detach()
-        out[nt._frameworks.canonical_name(name)] = whole.clone()
-    return out
 
 
 def main():
@@ -50,24 +42,16 @@ def main():
     if dist.get_rank() == 0:
         whole = olmo_model(kind).build(init_device="meta")
         whole.to_empty(device="cpu")
-        reference = tensors(nt.init_module_(whole, recipe="olmo", seed=SEED))
+        reference = whole_tensors(nt.init_module_(whole, recipe="olmo", seed=SEED))
     mesh = build_world_mesh(dp=dp, tp=tp, ep=ep, device_type="cpu")
     model = olmo_model(kind).build(init_device="meta")
     model = parallelize_model(
         model, world_mesh=mesh, device=torch.device("cpu"), dp_config=dp, tp_config=tp, ep_config=ep
     )
     nt.init_module_(model, recipe="olmo", seed=SEED)
-    placements = sorted(
-        {type(p).__name__ for _, t in nt._named_tensors(model) if isinstance(t, DTensor) for p in t.placements}
-    )
-    gathered = tensors(model)
+    gathered = whole_tensors(model)
     if dist.get_rank() == 0:
-        differ = [n for n, v in reference.items() if n not in gathered or not torch.equal(gathered[n], v)]
-        print(
-            f"olmo {kind} {layout}: placements {','.join(placements)}; {len(reference)} tensors, "
-            f"{len(differ)} differ {differ[:3]}",
-            flush=True,
-        )
+        report(f"olmo {kind} {layout}", model, reference, gathered)
     dist.barrier()
     dist.destroy_process_group()
 

@@ -4,37 +4,18 @@ processes: a Linear and an Embedding under Shard(0), Shard(1) and Replicate on a
 materialized with to_empty (the torchtitan flow) — gathered, equal bit for bit what a single
 process fills; and a Mixtral's fused experts under expert- and tensor-parallel placements."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import torch  # noqa: F401  (the workers need it: pip install torch)
+
+import launch
 
 WORKER = Path(__file__).with_name("dtensor_worker.py")
 EXPERTS_WORKER = Path(__file__).with_name("dtensor_experts_worker.py")
 
 
 def torchrun(processes, *args, worker=WORKER):
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc-per-node={processes}",
-        str(worker),
-        *args,
-    ]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return launch.torchrun(processes, worker, *args)
 
 
 def test_two_ranks_on_a_1d_mesh():

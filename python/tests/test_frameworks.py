@@ -6,9 +6,6 @@ that torchtitan's own ``parallelize_fn`` gives (``_StridedShard`` included) and 
 stage filled on its own, and bad input refused before anything is filled."""
 
 import importlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,30 +13,9 @@ import torch
 
 import nninit.torch as nt
 from distribution import compare
+from launch import torchrun
 
 TORCHTITAN_WORKER = Path(__file__).with_name("torchtitan_worker.py")
-
-
-def torchrun(processes, worker, *args):
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc-per-node={processes}",
-        str(worker),
-        *args,
-    ]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def titan(model_name, flavor, **options):

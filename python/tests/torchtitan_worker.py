@@ -11,9 +11,9 @@ import types
 
 import torch
 import torch.distributed as dist
-from torch.distributed.tensor import DTensor
 
 import nninit.torch as nt
+from gathered import report, whole_tensors
 
 SEED = 5
 
@@ -21,15 +21,6 @@ SEED = 5
 def build(model_name, flavor):
     spec = importlib.import_module(f"torchtitan.models.{model_name}").model_registry(flavor)
     return spec
-
-
-def tensors(model):
-    """Every parameter and persistent buffer, whole (gathered on every rank)."""
-    out = {}
-    for name, tensor in nt._named_tensors(model):
-        whole = tensor.full_tensor() if isinstance(tensor, DTensor) else tensor.detach()
-        out[name] = whole.clone()
-    return out
 
 
 def main():
@@ -50,7 +41,7 @@ def main():
             whole = build(model_name, flavor).model.build()
         whole.to_empty(device="cpu")
         nt.init_module_(whole, recipe="torchtitan", seed=SEED)
-        reference = tensors(whole)
+        reference = whole_tensors(whole)
     for layout in layouts:
         dp, tp, ep = (int(x) for x in layout.split(","))
         parallelism = ParallelismConfig(
@@ -77,27 +68,10 @@ def main():
         )
         model.to_empty(device="cpu")
         nt.init_module_(model, recipe="torchtitan", seed=SEED)
-        placements = sorted(
-            {
-                type(p).__name__
-                for _, t in nt._named_tensors(model)
-                if isinstance(t, DTensor)
-                for p in t.placements
-            }
-        )
-        gathered = tensors(model)
+        gathered = whole_tensors(model)
         if dist.get_rank() == 0:
-            differ = [
-                name
-                for name, value in reference.items()
-                if name not in gathered or not torch.equal(gathered[name], value)
-            ]
-            print(
-                f"torchtitan {model_name} {flavor} dp{dp} tp{tp} ep{ep}: "
-                f"placements {','.join(placements)}; {len(reference)} tensors, "
-                f"{len(differ)} differ {differ[:3]}",
-                flush=True,
-            )
+            label = f"torchtitan {model_name} {flavor} dp{dp} tp{tp} ep{ep}"
+            report(label, model, reference, gathered)
     dist.barrier()
     dist.destroy_process_group()
 

@@ -1,0 +1,43 @@
+"""What the distributed workers share: a model's tensors gathered whole, the placements its
+DTensors use, and the line comparing them with one process's."""
+
+import torch
+from torch.distributed.tensor import DTensor
+
+import nninit.torch as nt
+
+
+def whole_tensors(model):
+    """Every parameter and persistent buffer, whole, under its canonical name (a collective:
+    every rank calls it)."""
+    out = {}
+    for name, tensor in nt._named_tensors(model):
+        whole = tensor.full_tensor() if isinstance(tensor, DTensor) else tensor.detach()
+        out[nt._frameworks.canonical_name(name)] = whole.clone()
+    return out
+
+
+def placements(model):
+    """The placement types the model's DTensors use, sorted."""
+    return sorted(
+        {
+            type(p).__name__
+            for _, t in nt._named_tensors(model)
+            if isinstance(t, DTensor)
+            for p in t.placements
+        }
+    )
+
+
+def report(label, model, reference, gathered):
+    """``label: placements …; N tensors, K differ [the first few]``."""
+    differ = [
+        name
+        for name, value in reference.items()
+        if name not in gathered or not torch.equal(gathered[name], value)
+    ]
+    print(
+        f"{label}: placements {','.join(placements(model))}; {len(reference)} tensors, "
+        f"{len(differ)} differ {differ[:3]}",
+        flush=True,
+    )
