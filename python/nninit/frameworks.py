@@ -147,12 +147,6 @@ class Framework:
         shape, local tensor, boxes)); None where the tensor says itself (a DTensor, or whole)."""
         return self._placement(model, name, tensor, owner) if self._placement else None
 
-    def owns(self, module):
-        """Whether ``module`` (or the model it wraps) is this framework's class."""
-        return type(module).__module__.split(".")[0] == self.package or any(
-            base.__module__.split(".")[0] == self.package for base in type(module).__mro__
-        )
-
     def role(self, model, name, shape, depth):
         """The role entry of parameter ``name`` of ``shape``, or None if no rule knows it."""
         for pattern, role, fan_in in self.rules:
@@ -330,22 +324,23 @@ def resolve_recipe(recipe, framework, model, names):
     return recipe
 
 
+# Settings of a framework's model that nninit's tables take at their defaults: (attribute path,
+# the value assumed).
+_ASSUMED = {
+    "olmo": [("init_std", 0.02), ("embedding_init_std", None)],
+    "megatron": [("config.init_method_std", 0.02)],
+}
+
+
 def check_model_settings(framework, model):
-    """Settings of the framework's model that the recipe as nninit draws it does not take:
-    a base σ other than 0.02."""
-    checks = {
-        "olmo": [("init_std", 0.02), ("embedding_init_std", None)],
-        "megatron": [],
-    }.get(framework.name, [])
-    config = getattr(model, "config", None)
-    if framework.name == "megatron" and config is not None:
-        checks = [("config.init_method_std", 0.02)]
-    for attribute, wanted in checks:
-        owner = model
-        for part in attribute.split("."):
-            owner = getattr(owner, part, wanted)
-        if owner != wanted:
+    """A ValueError naming the first setting of ``model`` that the recipe as nninit draws it
+    does not take (a base σ other than 0.02)."""
+    for path, wanted in _ASSUMED.get(framework.name, []):
+        value = model
+        for part in path.split("."):
+            value = getattr(value, part, wanted)
+        if value != wanted:
             raise ValueError(
-                f"{type(model).__name__}.{attribute} = {owner}: nninit's {framework.name} recipe "
-                f"draws with {attribute} = {wanted}"
+                f"{type(model).__name__}.{path} = {value}: nninit's {framework.name} recipe "
+                f"draws with {path} = {wanted}"
             )

@@ -610,14 +610,15 @@ def _init_framework(module, recipe, *, seed, device):
             f"recipe {recipe!r}: {type(module).__name__} has no {framework.name} config giving "
             "its number of layers; is it a model built by the framework?"
         )
-    entries, tensors, owners = [], {}, {}
+    # One entry per name; a tied tensor's later names point at its first.
+    entries, tensors, first = [], {}, {}
     for key, tensor, placed in named:
-        if id(tensor) in owners:
-            owner = entries[owners[id(tensor)]]
-            entries.append({**owner, "name": key, "tied_to": owner["name"]})
+        if id(tensor) in first:
+            tied = entries[first[id(tensor)]]
+            entries.append({**tied, "name": key, "tied_to": tied["name"]})
             continue
         role = framework.role(module, key, placed[0], depth)
-        owners[id(tensor)] = len(entries)
+        first[id(tensor)] = len(entries)
         entries.append({"name": key, "shape": placed[0], "tied_to": None, **role})
         tensors[key] = (tensor, placed)
     resolved = _frameworks.resolve_recipe(recipe, framework, module, list(tensors))

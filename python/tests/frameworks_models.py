@@ -1,10 +1,10 @@
 """The small framework models the tests build with each framework's own config classes."""
 
 
-def olmo_model(kind, method="llama_depth"):
+def olmo_model(kind, method="llama_depth", shared_expert=False):
     """An OLMo-core 3.0 ``TransformerConfig``: ``dense`` (a llama-like GQA model with q/k norms)
-    or ``moe`` (llama-like MoE, 4 experts, no shared expert: OLMo-core's recipe leaves a shared
-    MLP to PyTorch's global generator), with init method ``method``."""
+    or ``moe`` (llama-like MoE, 4 experts; a shared expert only if asked: OLMo-core's recipe
+    leaves it to PyTorch's global generator), with init method ``method``."""
     from olmo_core.nn.transformer import InitMethod, TransformerBlockType, TransformerConfig
 
     if kind == "dense":
@@ -27,6 +27,7 @@ def olmo_model(kind, method="llama_depth"):
         num_experts=4,
         top_k=2,
         expert_hidden_size=32,
+        shared_expert_hidden_size=32 if shared_expert else None,
         reordered_norm=True,
         init_method=InitMethod(method),
     )

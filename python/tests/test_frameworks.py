@@ -190,3 +190,21 @@ def test_an_olmo_model_filled_by_nninit_runs_as_the_framework_initialized_it():
     theirs = olmo_model("dense").build(init_device="meta")
     theirs.init_weights(device=torch.device("cpu"))
     forward_equals_the_frameworks_own(ours, theirs, torch.randint(0, 96, (2, 16)))
+
+
+def test_olmo_settings_and_parameters_its_recipe_does_not_draw_are_refused_by_name():
+    from frameworks_models import olmo_model
+
+    config = olmo_model("dense")
+    config.init_std = 0.01
+    model = config.build(init_device="meta")
+    model.to_empty(device="cpu")
+    with pytest.raises(ValueError, match=r"init_std = 0\.01"):
+        nt.init_module_(model, recipe="olmo", seed=0)
+    # OLMo-core 3.0 never draws a MoE's shared MLP (it keeps nn.Linear's default from the global
+    # generator): nninit names it rather than guess.
+    config = olmo_model("moe", shared_expert=True)
+    model = config.build(init_device="meta")
+    model.to_empty(device="cpu")
+    with pytest.raises(ValueError, match=r"shared_mlp"):
+        nt.init_module_(model, recipe="olmo", seed=0)
