@@ -1,10 +1,10 @@
 //! The pretraining frameworks' recipes as tables from a tensor's role (with its layer, the
-//! model's depth and the weight's fan-in) to a spec: torchtitan 0.3.0, megatron-core and
+//! model's depth and the weight's fan-in) to a spec: torchtitan 0.3.0, megatron-core 0.19 and
 //! OLMo-core 3.0. Hugging Face's recipes are each builder's own ([`Recipe::Hf`]); the others
 //! replace them over the roles, so adding a recipe touches no builder.
 //!
 //! Every formula is the framework's as `../shared/RECIPES.md` cites it (file and commit), and as
-//! the installed packages were read (`docs/recipes.md`): torch's `trunc_normal_` bounds are
+//! the installed packages were read (`docs/frameworks/`): torch's `trunc_normal_` bounds are
 //! absolute (`a=-2, b=2` with σ = 0.02 cuts at ±100σ), OLMo-core's are ±3σ of each tensor's own
 //! σ; depth scaling is torchtitan's `0.02/√(2(l+1))` on attention out, MLP up and down, the
 //! router and the experts' up and down, Megatron's `0.02/√(2L)` on attention out and MLP down
@@ -169,9 +169,7 @@ impl Recipe {
         }
         Ok(())
     }
-}
 
-impl Recipe {
     /// `tensors` (a whole model's) drawn by this recipe, as the job of a run with `seed` and
     /// default `dtype`, whose files record the recipe under [`RECIPE_KEY`].
     pub fn job(&self, mut tensors: Vec<FileTensor>, seed: u64, dtype: Dtype) -> Result<InitJob> {
