@@ -34,6 +34,7 @@ def titan(model_name, flavor, **options):
     [
         ("llama3", "debugmodel", {}),
         ("qwen3", "debugmodel", {}),  # tied embeddings
+        ("qwen3", "debugmodel_moe", {}),
         ("deepseek_v3", "debugmodel", {"num_mtp_layers": 1}),  # with a multi-token prediction block
     ],
 )
