@@ -4,12 +4,16 @@ needs Python >= 3.12):
 
     python megatron_worker.py single                                  # vs Megatron's own init
     torchrun --nproc-per-node N megatron_worker.py layout TP EP       # vs one process
+    torchrun --nproc-per-node 2 megatron_worker.py pipeline           # 2 stages vs one process
 
 `single`: for a dense (untied, tied, with biases), a MoE (shared expert with its gate, expert
 bias, router bias) and an MLA model (local layer spec, use_cpu_initialization), every tensor of
 init_module_'s model against the same model as Megatron initializes it: constants exactly, then
 moments, zero rows and a two-sample KS test at 1e-6 (python/tests/distribution.py). It also saves
 init_module_'s values to /tmp/megatron-one-process-<variant>.pt.
+`pipeline`: the dense model in 2 pipeline stages (each building its own layers, the first the
+embedding, the last the final norm and head), each filled alone: every tensor, under its global
+name, equals the one-process value.
 `layout TP EP`: the same models built with tensor parallel TP and expert parallel EP (plain local
 tensors with Megatron's partition attributes), filled by init_module_, gathered and put together
 as Megatron splits them (rank r holds chunks r, r+T, ... along partition_dim), compared bit for
@@ -35,7 +39,7 @@ warnings.filterwarnings("ignore")
 VARIANTS = ["dense", "dense_tied", "dense_bias", "moe", "mla"]
 
 
-def setup(tp=1, ep=1):
+def setup(tp=1, ep=1, pp=1):
     torch.cuda.current_device = lambda: "cpu"
     if not dist.is_initialized():
         if "WORLD_SIZE" in os.environ:
@@ -46,11 +50,13 @@ def setup(tp=1, ep=1):
 
     parallel_state.destroy_model_parallel()
     parallel_state.initialize_model_parallel(
-        tensor_model_parallel_size=tp, expert_model_parallel_size=ep
+        tensor_model_parallel_size=tp,
+        expert_model_parallel_size=ep,
+        pipeline_model_parallel_size=pp,
     )
 
 
-def build(variant, tp=1, ep=1):
+def build(variant, tp=1, ep=1, pp=1):
     import torch.nn.functional as F
     from megatron.core.models.gpt import GPTModel
     from megatron.core.models.gpt.gpt_layer_specs import get_gpt_layer_local_spec
@@ -60,7 +66,9 @@ def build(variant, tp=1, ep=1):
     )
 
     kw = dict(
-        num_layers=3, hidden_size=64, ffn_hidden_size=128, num_attention_heads=4,
+        num_layers=4,
+        pipeline_model_parallel_size=pp,
+        pipeline_dtype=torch.float32, hidden_size=64, ffn_hidden_size=128, num_attention_heads=4,
         num_query_groups=2, gated_linear_unit=True, activation_func=F.silu,
         normalization="RMSNorm", add_bias_linear=variant == "dense_bias",
         use_cpu_initialization=True, init_method_std=0.02, params_dtype=torch.float32,
@@ -99,9 +107,13 @@ def build(variant, tp=1, ep=1):
 
         spec.submodules.self_attention.submodules.core_attention = Attention
         mla.HAVE_TE = False
+    from megatron.core import parallel_state
+
     return GPTModel(
         config=config, transformer_layer_spec=spec, vocab_size=256, max_sequence_length=32,
         share_embeddings_and_output_weights=variant == "dense_tied",
+        pre_process=parallel_state.is_pipeline_first_stage(),
+        post_process=parallel_state.is_pipeline_last_stage(),
     )
 
 
@@ -158,9 +170,32 @@ def layout(tp, ep):
         print(f"layout tp {tp} ep {ep}: {failures} differ on rank 0")
 
 
+def pipeline():
+    import nninit.torch as nt
+
+    setup(pp=2)
+    model = nt.init_module_(build("dense", pp=2), recipe="megatron", seed=7)
+    expected = torch.load("/tmp/megatron-one-process-dense.pt")
+    names, failures = [], 0
+    for name, tensor in nt._named_tensors(model):
+        key = nt._frameworks._megatron_global_name(model, name)
+        names.append(key)
+        if not torch.equal(tensor.detach(), expected[key]):
+            failures += 1
+            print(f"stage {dist.get_rank()} {key}: differs")
+    held = [None] * dist.get_world_size()
+    dist.all_gather_object(held, names)
+    if dist.get_rank() == 0:
+        every = sorted(n for stage in held for n in stage)
+        print(f"pipeline: {failures} differ on stage 0; stages hold every tensor once: "
+              f"{every == sorted(expected)}")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "single":
         single()
+    elif sys.argv[1] == "pipeline":
+        pipeline()
     else:
         layout(int(sys.argv[2]), int(sys.argv[3]))
     dist.destroy_process_group()
