@@ -17,7 +17,8 @@ One side per fresh process, so ru_maxrss is that side's own:
     python scripts/torchtitan_8b_rank.py --all [--reps 3]            # the table (a/b alternating)
 
 ``rss_before`` is the RSS just before the init call. ``to_empty`` only reserves the shards'
-memory, so the init is what first touches it: peak − before ≈ the shards' bytes + the init's
+memory, so the init is what first touches it: peak − before ≈ the shards' bytes + the 32
+per-layer RoPE caches both sides compute (131072×64 complex64, 2 GiB, unsharded) + the init's
 own temporaries (``--prefault`` zeroes the shards before, to take their first touch out of both
 sides' time and increment). Sanity (after the timing, outside it): std of the local shard of
 ``layers.3.attention.wo.weight`` (expected 0.02/sqrt(2·(3+1)) = 0.02/sqrt(8)); for nninit,

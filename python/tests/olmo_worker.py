@@ -10,7 +10,7 @@ import torch.distributed as dist
 
 import nninit.torch as nt
 from frameworks_models import olmo_model
-from gathered import report, whole_tensors
+from gathered import finish, report, whole_tensors
 
 SEED = 3
 
@@ -52,8 +52,7 @@ def main():
     gathered = whole_tensors(model)
     if dist.get_rank() == 0:
         report(f"olmo {kind} {layout}", model, reference, gathered)
-    dist.barrier()
-    dist.destroy_process_group()
+    finish()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 
 import nninit.torch as nt
-from gathered import report, whole_tensors
+from gathered import finish, report, whole_tensors
 
 SEED = 5
 
@@ -72,8 +72,7 @@ def main():
         if dist.get_rank() == 0:
             label = f"torchtitan {model_name} {flavor} dp{dp} tp{tp} ep{ep}"
             report(label, model, reference, gathered)
-    dist.barrier()
-    dist.destroy_process_group()
+    finish()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import torch.distributed as dist
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from distribution import compare  # noqa: E402
+from gathered import finish  # noqa: E402
 
 warnings.filterwarnings("ignore")
 VARIANTS = ["dense", "dense_tied", "dense_bias", "moe", "mla"]
@@ -198,4 +199,4 @@ if __name__ == "__main__":
         pipeline()
     else:
         layout(int(sys.argv[2]), int(sys.argv[3]))
-    dist.destroy_process_group()
+    finish()
