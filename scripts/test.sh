@@ -107,6 +107,8 @@ python_tests() {
     .venv/bin/pip install --quiet 'cached-path>=1.7.2' 'dataclass-extensions>=0.3.0' bettermap \
         importlib_resources rich pyyaml
     .venv/bin/pip install --quiet transformers==5.25.0
+    # nninit.jax's: the versions python/tests/test_jax.py was written against.
+    .venv/bin/pip install --quiet jax==0.10.2 flax==0.12.8 keras==3.15.1 orbax-checkpoint==0.12.8
     # The package built once, as a wheel both venvs install.
     rm -rf target/wheels
     .venv/bin/pip wheel --quiet --no-deps ./python -w target/wheels

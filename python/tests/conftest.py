@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# JAX's CPU backend as 8 devices, set before anything imports jax (test_jax.py's meshes).
+os.environ.setdefault("JAX_NUM_CPU_DEVICES", "8")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
