@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-# JAX's CPU backend as 8 devices, set before anything imports jax (test_jax.py's meshes).
+# JAX's CPU backend as 8 devices, set before anything imports jax (the JAX, Flax and Keras tests'
+# meshes), and Keras on JAX.
 os.environ.setdefault("JAX_NUM_CPU_DEVICES", "8")
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 ROOT = Path(__file__).resolve().parents[2]
 
