@@ -95,7 +95,7 @@ rust_tests() {
 python_tests() {
     python3 -m venv .venv
     .venv/bin/pip install --quiet --upgrade pip
-    .venv/bin/pip install --quiet maturin numpy pytest ml-dtypes torch==2.15.0 torchvision
+    .venv/bin/pip install --quiet maturin numpy pytest mypy ml-dtypes torch==2.15.0 torchvision
     # The pretraining frameworks whose recipes and model classes the tests check. OLMo-core 3.0
     # declares torch<2.14 (and runs on 2.15: its own init is what the tests compare against), so
     # it and its dependencies are installed without pip's resolver. torchtitan 0.3.0 pins
@@ -113,6 +113,8 @@ python_tests() {
     rm -rf target/wheels
     .venv/bin/pip wheel --quiet --no-deps ./python -w target/wheels
     .venv/bin/pip install --quiet --force-reinstall --no-deps target/wheels/nninit-*.whl
+    # The type hints (py.typed, nninit/_nninit.pyi), checked as the frameworks beside it are.
+    .venv/bin/mypy --config-file python/pyproject.toml --no-incremental python/nninit
     .venv/bin/pytest python/tests --ignore=python/tests/megatron
 }
 

@@ -24,7 +24,9 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +57,7 @@ CONTRACT_VERSION = _nninit.versions["contract"]
 _DTYPES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}
 
 
-def bfloat16_dtype():
+def bfloat16_dtype() -> np.dtype:
     """The NumPy dtype bfloat16 arrays come as: ``ml_dtypes.bfloat16`` where ml_dtypes is
     installed, else ``numpy.uint16`` holding the raw bits."""
     try:
@@ -98,7 +100,7 @@ def _shape(shape):
     return [int(d) for d in dims]
 
 
-def stream_of_name(name):
+def stream_of_name(name: str) -> int:
     """The stream a tensor named ``name`` draws from (the FNV-1a hash of its UTF-8 bytes)."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, not {type(name).__name__}")
@@ -145,20 +147,20 @@ def _out_array(out, dtypes, count):
 
 
 def fill(
-    shape,
-    init,
+    shape: int | Sequence[int],
+    init: str,
     *,
-    seed=0,
-    name=None,
-    stream=None,
-    dtype="float32",
-    layout="torch",
-    fan_in=None,
-    fan_out=None,
-    range=None,
-    out=None,
-    device="auto",
-):
+    seed: int = 0,
+    name: str | None = None,
+    stream: int | None = None,
+    dtype: str = "float32",
+    layout: str = "torch",
+    fan_in: float | None = None,
+    fan_out: float | None = None,
+    range: tuple[int, int] | None = None,
+    out: np.ndarray | None = None,
+    device: str = "auto",
+) -> np.ndarray:
     """A tensor of ``shape`` initialized as the spec ``init`` says (``"kaiming_normal(mode=fan_out)"``,
     ``"normal(std=0.02)"``, …), as a NumPy array whose bytes are those of ``nninit fill`` with the
     same arguments.
@@ -174,9 +176,9 @@ def fill(
     """
     if not isinstance(init, str):
         raise TypeError(f"init must be a spec string, not {type(init).__name__}")
-    shape = _shape(shape)
+    dims = _shape(shape)
     code, dtypes = _dtype(dtype)
-    numel = math.prod(shape)
+    numel = math.prod(dims)
     if range is not None:
         try:
             start, end = (int(range[0]), int(range[1]))
@@ -188,13 +190,13 @@ def fill(
             raise ValueError(f"range {range!r}: must satisfy 0 ≤ start ≤ end ≤ {numel}")
         count, out_shape, flat_range = end - start, (end - start,), (start, end)
     else:
-        count, out_shape, flat_range = numel, tuple(shape), None
+        count, out_shape, flat_range = numel, tuple(dims), None
     if out is None:
         out = np.empty(out_shape, dtype=dtypes[0])
     view = _out_array(out, dtypes, count)
     _fill_into(
         view,
-        shape,
+        dims,
         init,
         seed=_seed(seed),
         stream=_stream(name, stream),
@@ -244,7 +246,14 @@ def _fill_into(
     )
 
 
-def explain(shape, init, *, layout="torch", fan_in=None, fan_out=None):
+def explain(
+    shape: int | Sequence[int],
+    init: str,
+    *,
+    layout: str = "torch",
+    fan_in: float | None = None,
+    fan_out: float | None = None,
+) -> dict[str, Any]:
     """What ``fill`` would draw, without drawing: the JSON ``nninit fill --explain`` prints (fans,
     gain, the primitive and its parameters), as a dict."""
     if not isinstance(init, str):
@@ -264,16 +273,16 @@ def _describe(kind, text, recipe="hf"):
 
 
 def init_checkpoint(
-    config_or_preset,
-    out,
+    config_or_preset: str | os.PathLike[str],
+    out: str | os.PathLike[str],
     *,
-    seed=0,
-    dtype="float32",
-    progress=True,
-    device="auto",
-    force=False,
-    recipe="hf",
-):
+    seed: int = 0,
+    dtype: str = "float32",
+    progress: bool = True,
+    device: str = "auto",
+    force: bool = False,
+    recipe: str = "hf",
+) -> dict[str, Any]:
     """The main job. A preset (``"gpt2"``, ``"resnet18"``, ``"resnet50"``, ``"mlp"``) is written
     to the .safetensors file ``out``; a Hugging Face ``config.json`` (or a directory holding one)
     becomes the checkpoint directory ``out`` that ``from_pretrained`` loads, as ``nninit init
@@ -327,17 +336,19 @@ class VerifyReport:
     tensors: list[TensorReport]
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return all(t.passed for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.tensors)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[TensorReport]:
         return iter(self.tensors)
 
 
-def verify(path, *, sample: int | None = None, alpha: float = 1e-6):
+def verify(
+    path: str | os.PathLike[str], *, sample: int | None = None, alpha: float = 1e-6
+) -> VerifyReport:
     """Verifies every tensor of a .safetensors file nninit wrote, of a checkpoint directory
     (against its index) or of a rank directory (against its manifest): element by element
     against the CPU reference (all elements, or ``sample`` evenly spaced ones) and by KS,

@@ -15,10 +15,18 @@ the ``nn.Partitioned`` boxes. Each parameter is named by its path joined by ``/`
 same parameters, those of ``nninit.fill(..., name=path, layout="jax")``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from . import _seed, fill
-from .jax import _refuse_under_trace, _specs, array, path_name
+from .jax import Rules, _refuse_under_trace, _specs, array, path_name
+
+if TYPE_CHECKING:
+    import jax
 
 __all__ = ["init", "materialize", "materialize_linen"]
 
@@ -29,7 +37,9 @@ def _nnx():
     return nnx
 
 
-def init(spec, *, sharding=None, name=None):
+def init(
+    spec: str, *, sharding: Sequence[str | None] | None = None, name: str | None = None
+) -> Callable[..., Any]:
     """An NNX initializer ``(key, shape, dtype)`` for ``spec``, which it carries as the
     Variable's ``nninit`` metadata (with ``sharding``, through ``nnx.with_partitioning``), so
     that :func:`materialize` finds it on the abstract state.
@@ -69,7 +79,7 @@ def init(spec, *, sharding=None, name=None):
     return nnx.with_metadata(initializer, nninit=spec)
 
 
-def materialize(abstract_state, *, seed, rules=None):
+def materialize(abstract_state: Any, *, seed: int, rules: Rules | None = None) -> Any:
     """The NNX state ``abstract_state`` (its Variables holding ``jax.ShapeDtypeStruct``s with
     their shardings, as ``nnx.get_abstract_model`` gives it) with every Variable's value a
     sharded ``jax.Array`` drawn from the stream of its path. A Variable's spec is its ``nninit``
@@ -104,7 +114,9 @@ def materialize(abstract_state, *, seed, rules=None):
     return nnx.map_state(replace, abstract_state)
 
 
-def materialize_linen(abstract_variables, mesh, rules, *, seed):
+def materialize_linen(
+    abstract_variables: Any, mesh: jax.sharding.Mesh, rules: Rules, *, seed: int
+) -> Any:
     """Linen's abstract variables (``jax.eval_shape(model.init, key, x)``) filled: each
     ``nn.Partitioned`` box (or bare ``ShapeDtypeStruct``, replicated) gets a ``jax.Array``
     sharded on ``mesh`` by the box's names, drawn from the stream of its path

@@ -14,13 +14,24 @@ a whole array into the program as a constant on one device. jax is imported when
 first called, never by ``import nninit``.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from . import _dtype, _fill_into, _out_array, _seed, _stream, bfloat16_dtype, explain
 
-__all__ = ["array", "materialize", "path_name"]
+if TYPE_CHECKING:
+    import jax
+
+__all__ = ["Rules", "array", "materialize", "path_name"]
+
+#: How leaves get their specs: a function of (name, leaf) giving a spec (or None), or ordered
+#: (regex, spec) pairs, the first whose regex is found in the name winning.
+Rules = Union[Callable[[str, Any], Union[str, None]], Sequence[tuple[str, str]]]
 
 _NAMES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 
@@ -74,7 +85,17 @@ def _box(index, shape):
     return tuple(starts), tuple(sizes)
 
 
-def array(shape, spec, *, sharding, seed, dtype, name=None, stream=None, layout="jax"):
+def array(
+    shape: Sequence[int],
+    spec: str,
+    *,
+    sharding: jax.sharding.Sharding,
+    seed: int,
+    dtype: Any,
+    name: str | None = None,
+    stream: int | None = None,
+    layout: str = "jax",
+) -> jax.Array:
     """A ``jax.Array`` of ``shape`` under ``sharding``, initialized as the spec ``spec`` says
     (``"variance_scaling(scale=1, mode=fan_in, distribution=truncated_normal)"``,
     ``"normal(std=0.02)"``, …): every addressable shard equals the same box of
@@ -121,7 +142,7 @@ def array(shape, spec, *, sharding, seed, dtype, name=None, stream=None, layout=
     return jax.make_array_from_callback(shape, sharding, shard, dtype=dtypes[0])
 
 
-def path_name(path):
+def path_name(path: Sequence[Any]) -> str:
     """A leaf's name from its pytree path: the keys joined by ``/`` (``params/Dense_0/kernel``),
     Flax NNX's ``value`` wrapper left out."""
     parts = []
@@ -161,7 +182,7 @@ def _specs(names, leaves, rules):
     return specs
 
 
-def materialize(abstract_tree, rules, *, seed, shardings=None):
+def materialize(abstract_tree: Any, rules: Rules, *, seed: int, shardings: Any = None) -> Any:
     """The pytree ``abstract_tree`` with every ``jax.ShapeDtypeStruct`` leaf replaced by an
     ``array`` of its shape and dtype, under its own ``sharding`` (or the leaf of ``shardings``,
     a tree of the same structure; else one device), drawn from the stream of its name

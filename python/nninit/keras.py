@@ -10,11 +10,16 @@
   ``rules`` (a callable ``(path, variable)`` or ``(regex, spec)`` pairs).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 import numpy as np
 
 from . import fill
-from .jax import _dtype_name, _specs, array
+from .jax import Rules, _dtype_name, _specs, array
 
 __all__ = ["Initializer", "materialize"]
 
@@ -24,7 +29,7 @@ class Initializer(keras.initializers.Initializer):
     """Initializes a Keras variable as the spec ``spec`` says, from the stream of ``name``, with
     ``seed``: the values of ``nninit.fill(shape, spec, seed=seed, name=name, layout="jax")``."""
 
-    def __init__(self, spec, name=None, seed=0):
+    def __init__(self, spec: str, name: str | None = None, seed: int = 0) -> None:
         if not isinstance(spec, str):
             raise TypeError(f"spec must be a spec string, not {type(spec).__name__}")
         if not isinstance(name, str):
@@ -35,7 +40,7 @@ class Initializer(keras.initializers.Initializer):
             )
         self.spec, self.name, self.seed = spec, name, int(seed)
 
-    def __call__(self, shape, dtype=None, layout=None):
+    def __call__(self, shape: Sequence[int], dtype: Any = None, layout: Any = None) -> Any:
         shape = tuple(int(d) for d in shape)
         dtype = _dtype_name(keras.backend.standardize_dtype(dtype or "float32"))
         if layout is None:
@@ -48,11 +53,11 @@ class Initializer(keras.initializers.Initializer):
         sharding = jax.sharding.NamedSharding(jax.sharding.get_mesh(), layout.spec)
         return array(shape, self.spec, sharding=sharding, seed=self.seed, dtype=dtype, name=self.name)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"spec": self.spec, "name": self.name, "seed": self.seed}
 
 
-def materialize(model, rules, *, seed):
+def materialize(model: keras.Model, rules: Rules, *, seed: int) -> keras.Model:
     """Re-fills every weight of the built Keras ``model`` in place on its own sharding, each from
     the stream of its ``path`` with the spec ``rules`` gives it (checked for every weight before
     any is filled), and returns the model."""

@@ -25,20 +25,31 @@ distribution.) With ``scan_layers=False`` the layers are ``decoder/layers_{l}/â€
 L axis. Each device draws only the part of each Hugging Face tensor its shard holds.
 """
 
+from __future__ import annotations
+
 import json
 import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _describe, _dtype, _fill_into, _out_array, _seed, stream_of_name
 from .jax import _dtype_name, _jax, _refuse_under_trace
 
+if TYPE_CHECKING:
+    import jax
+
+#: A leaf: its shape, the Hugging Face key of each layer (or the one key), the split of the HF
+#: tensor and the permutation that make one layer's slice.
+Leaf = tuple[tuple[int, ...], list[str], tuple[int, ...], tuple[int, ...]]
+
 __all__ = ["params", "leaves"]
 
 SCAN_AXIS = 1
 
 
-def leaves(config, *, scan_layers=True):
+def leaves(config: str | Mapping[str, Any], *, scan_layers: bool = True) -> dict[str, Leaf]:
     """MaxText's Llama leaves for the Hugging Face ``config`` (a dict or config.json text):
     {name: (shape, [Hugging Face key of each layer, or the one key], split, permutation)}, where
     a layer's slice is ``hf.reshape(split).transpose(permutation)``."""
@@ -49,7 +60,9 @@ def leaves(config, *, scan_layers=True):
     vocab, heads = fields["vocab_size"], fields["num_attention_heads"]
     groups = fields.get("num_key_value_heads") or heads
     k = fields.get("head_dim") or d // heads
-    out = {"token_embedder/embedding": ((vocab, d), ["model.embed_tokens.weight"], (vocab, d), (0, 1))}
+    out: dict[str, Leaf] = {
+        "token_embedder/embedding": ((vocab, d), ["model.embed_tokens.weight"], (vocab, d), (0, 1))
+    }
     per_layer = {
         "self_attention/query/kernel": ("self_attn.q_proj.weight", (heads, k, d), (2, 0, 1)),
         "self_attention/key/kernel": ("self_attn.k_proj.weight", (groups, k, d), (2, 0, 1)),
@@ -118,7 +131,15 @@ def _layer_block(key, described, box, split, perm, seed, code, numpy_dtype):
     return block.transpose(perm)
 
 
-def params(config, *, seed, sharding, recipe="hf", dtype="float32", scan_layers=True):
+def params(
+    config: str | Mapping[str, Any],
+    *,
+    seed: int,
+    sharding: Callable[[str, tuple[int, ...]], jax.sharding.Sharding],
+    recipe: str = "hf",
+    dtype: Any = "float32",
+    scan_layers: bool = True,
+) -> dict[str, Any]:
     """MaxText's Llama parameter tree for the Hugging Face ``config`` as sharded ``jax.Array``s
     of ``dtype``, each shard the same values as the tensor ``nninit init --config`` (with
     ``--recipe recipe``) writes, viewed as the table above says. ``sharding(name, shape)``
@@ -129,9 +150,9 @@ def params(config, *, seed, sharding, recipe="hf", dtype="float32", scan_layers=
     code, dtypes = _dtype(_dtype_name(dtype))
     text = config if isinstance(config, str) else json.dumps(config)
     described = {t["name"]: t for t in _describe("hf", text, recipe)}
-    tree = {}
+    tree: dict[str, Any] = {}
     for name, (shape, keys, split, perm) in leaves(config, scan_layers=scan_layers).items():
-        drawn = {}
+        drawn: dict[tuple[tuple[int, ...], tuple[int, ...]], np.ndarray] = {}
 
         def shard(index, shape=shape, keys=keys, split=split, perm=perm, drawn=drawn):
             starts = [part.indices(n)[0] for part, n in zip(index, shape)]

@@ -13,13 +13,19 @@ global offset, so the global tensor equals the unsharded one for any mesh and an
 torch is imported when these functions are first called, not by ``import nninit``.
 """
 
+from __future__ import annotations
+
 import re
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _describe, _fill_into, _seed, _stream, stream_of_name
 from . import frameworks as _frameworks
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["RECIPES", "init_", "init_module_"]
 
@@ -212,7 +218,16 @@ def _fill(
             _zero_row(view, zero_row, box.global_lo)
 
 
-def init_(tensor, init, *, seed=0, name=None, stream=None, layout="torch", device="auto"):
+def init_(
+    tensor: torch.Tensor,
+    init: str,
+    *,
+    seed: int = 0,
+    name: str | None = None,
+    stream: int | None = None,
+    layout: str = "torch",
+    device: str = "auto",
+) -> torch.Tensor:
     """Fills ``tensor`` in place as the spec ``init`` says (``"kaiming_uniform(a=2.236…)"``,
     ``"normal(std=0.02)"``, …) and returns it: the values of ``nninit.fill`` with the same
     arguments, for the tensor's shape (a DTensor's global shape; its local shard gets its own
@@ -440,7 +455,14 @@ def _hf_recipe(module):
     return described, checkpoint_name, fields.get("model_type")
 
 
-def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="auto"):
+def init_module_(
+    module: torch.nn.Module,
+    *,
+    seed: int = 0,
+    recipe: str = "torch",
+    skip_unknown: bool = False,
+    device: str = "auto",
+) -> torch.nn.Module:
     """Fills every parameter and persistent buffer of ``module`` in place, each from the stream of
     its qualified name (``encoder.layers.0.linear1.weight``), and returns the module.
 
@@ -479,7 +501,8 @@ def init_module_(module, *, seed=0, recipe="torch", skip_unknown=False, device="
     else:
         raise ValueError(f"recipe {recipe!r}: one of {', '.join(RECIPES + _PRESETS)}")
     state = module.state_dict(keep_vars=True)
-    filled, filled_keys = {}, set()
+    filled: dict[int, str] = {}
+    filled_keys: set[str] = set()
     for name, tensor in state.items():
         key = rename(name) if rename else name
         if id(tensor) in filled:

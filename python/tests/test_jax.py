@@ -141,3 +141,11 @@ def test_importing_nninit_or_nninit_torch_does_not_import_jax():
     code = "import sys, nninit, nninit.torch; assert 'jax' not in sys.modules, 'jax imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_package_ships_its_types():
+    import importlib.resources
+
+    package = importlib.resources.files("nninit")
+    assert package.joinpath("py.typed").is_file()
+    assert package.joinpath("_nninit.pyi").is_file()
