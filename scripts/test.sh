@@ -118,11 +118,18 @@ python_tests() {
     .venv/bin/pytest python/tests --ignore=python/tests/megatron
 }
 
-# The Python this machine has at version 3.12 (megatron-core 0.19 requires it): on the PATH, or
-# pyenv's.
+# The Python this machine has at version 3.12 (megatron-core 0.19 requires it): pyenv's, or one
+# on the PATH, whichever runs (pyenv's shim for python3.12 is on the PATH but fails unless 3.12
+# is its selected version).
 python312() {
-    command -v python3.12 2>/dev/null ||
-        compgen -G "${PYENV_ROOT:-$HOME/.pyenv}/versions/3.12*/bin/python3.12" | head -n 1 || true
+    local candidate
+    for candidate in $(compgen -G "${PYENV_ROOT:-$HOME/.pyenv}/versions/3.12*/bin/python3.12") \
+        $(command -v python3.12 2>/dev/null); do
+        if "$candidate" -c 'import sys' >/dev/null 2>&1; then
+            echo "$candidate"
+            return
+        fi
+    done
 }
 
 megatron_tests() {
