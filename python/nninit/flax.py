@@ -82,7 +82,8 @@ def init(
 def materialize(abstract_state: Any, *, seed: int, rules: Rules | None = None) -> Any:
     """The NNX state ``abstract_state`` (its Variables holding ``jax.ShapeDtypeStruct``s with
     their shardings, as ``nnx.get_abstract_model`` gives it) with every Variable's value a
-    sharded ``jax.Array`` drawn from the stream of its path. A Variable's spec is its ``nninit``
+    sharded ``jax.Array`` drawn from the stream of its path (on one device where a leaf has no
+    sharding). A Variable's spec is its ``nninit``
     metadata (:func:`init`), else what ``rules`` gives its name (a callable ``(name, leaf)`` or
     ``(regex, spec)`` pairs, as :func:`nninit.jax.materialize`). Everything is checked before
     anything is drawn."""
@@ -101,9 +102,17 @@ def materialize(abstract_state: Any, *, seed: int, rules: Rules | None = None) -
         found = _specs([names[i] for i in missing], [leaves[i] for i in missing], rules)
         for i, spec in zip(missing, found):
             specs[i] = spec
+    import jax
+
+    one_device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
     values = {
         name: array(
-            leaf.shape, spec, sharding=leaf.sharding, seed=seed, dtype=leaf.dtype, name=name
+            leaf.shape,
+            spec,
+            sharding=getattr(leaf, "sharding", None) or one_device,
+            seed=seed,
+            dtype=leaf.dtype,
+            name=name,
         )
         for name, leaf, spec in zip(names, leaves, specs)
     }

@@ -97,3 +97,23 @@ def test_an_eager_initializer_fills_by_its_name():
         mesh = jax.make_mesh((8, 1), ("data", "model"), axis_types=AUTO)
         _, abstract = nnx.get_abstract_model(lambda: MLP(nnx.Rngs(0), jnp.float32), mesh)
         nf.materialize(abstract, seed=0)
+
+
+def test_the_eval_shape_route_gives_the_same_parameters():
+    # nnx.eval_shape, shardings from nnx.get_named_sharding, materialize, nnx.update: as
+    # get_abstract_model and merge.
+    mesh = jax.make_mesh((4, 2), ("data", "model"), axis_types=AUTO)
+    rules = [("scale", "ones"), ("bias", "zeros")]
+    graphdef, abstract = nnx.get_abstract_model(lambda: MLP(nnx.Rngs(0), jnp.float32), mesh)
+    merged = nnx.merge(graphdef, nf.materialize(abstract, seed=4, rules=rules))
+    with jax.set_mesh(mesh):
+        model = nnx.eval_shape(lambda: MLP(nnx.Rngs(0), jnp.float32))
+    state = nnx.state(model)
+    shardings = nnx.get_named_sharding(state, mesh)
+    state = jax.tree.map(
+        lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), state, shardings
+    )
+    nnx.update(model, nf.materialize(state, seed=4, rules=rules))
+    for (path, ours), (_, theirs) in zip(nnx.to_flat_state(nnx.state(model)),
+                                         nnx.to_flat_state(nnx.state(merged))):
+        assert np.asarray(ours.get_value()).tobytes() == np.asarray(theirs.get_value()).tobytes(), path
