@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _seed, fill
-from .jax import Rules, _refuse_under_trace, _specs, array, path_name
+from .jax import Rules, _one_device, _refuse_under_trace, _specs, array, path_name
 
 if TYPE_CHECKING:
     import jax
@@ -102,14 +102,11 @@ def materialize(abstract_state: Any, *, seed: int, rules: Rules | None = None) -
         found = _specs([names[i] for i in missing], [leaves[i] for i in missing], rules)
         for i, spec in zip(missing, found):
             specs[i] = spec
-    import jax
-
-    one_device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
     values = {
         name: array(
             leaf.shape,
             spec,
-            sharding=getattr(leaf, "sharding", None) or one_device,
+            sharding=getattr(leaf, "sharding", None) or _one_device(),
             seed=seed,
             dtype=leaf.dtype,
             name=name,

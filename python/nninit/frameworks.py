@@ -13,6 +13,7 @@ this module only names what each framework's parameters are.
 A parameter whose name a framework's table does not know is reported, never guessed.
 """
 
+import math
 import re
 
 # Segments wrappers insert in parameter names (activation checkpointing, torch.compile, FSDP1).
@@ -127,8 +128,8 @@ class Framework:
     """One framework's naming: its rule table, the name of its layer stack, where its model
     keeps its depth."""
 
-    def __init__(self, name, package, stack, rules, depth, tied, placement=None, buffers=None):
-        self.name, self.package, self.depth, self.tied = name, package, depth, tied
+    def __init__(self, name, stack, rules, depth, tied, placement=None, buffers=None):
+        self.name, self.depth, self.tied = name, depth, tied
         self._placement, self._buffers = placement, buffers
         layer = rf"(?P<stack>{stack})\.(?P<layer>\d+)"
         self.rules = [
@@ -164,18 +165,11 @@ class Framework:
             if role == "router.score_bias":
                 part = "buffer"
             if fan_in is None:
-                fan = shape[1] * _product(shape[2:]) if len(shape) >= 2 else 0
+                fan = shape[1] * math.prod(shape[2:]) if len(shape) >= 2 else 0
             else:
                 fan = int(fan_in(model, shape))
             return {"role": role, "part": part, "layer": layer, "depth": depth, "fan_in": fan}
         return None
-
-
-def _product(dims):
-    out = 1
-    for d in dims:
-        out *= d
-    return out
 
 
 def _titan_buffers(model):
@@ -275,11 +269,10 @@ def _olmo_tied(model):
     return bool(getattr(model, "tie_word_embeddings", False))
 
 
-# Each framework: its name, its package, its layer stack, its rules, and where its model keeps
+# Each framework: its name, its layer stack, its rules, and where its model keeps
 # its depth and whether its head is its embedding (a pipeline stage holds one of them or none).
 FRAMEWORKS = {
     "torchtitan": Framework(
-        "torchtitan",
         "torchtitan",
         "mtp_layers|layers",
         _TORCHTITAN,
@@ -289,14 +282,13 @@ FRAMEWORKS = {
     ),
     "megatron": Framework(
         "megatron",
-        "megatron",
         "decoder\\.layers",
         _MEGATRON,
         _megatron_depth,
         _megatron_tied,
         _megatron_placement,
     ),
-    "olmo": Framework("olmo", "olmo_core", "blocks", _OLMO, _olmo_depth, _olmo_tied),
+    "olmo": Framework("olmo", "blocks", _OLMO, _olmo_depth, _olmo_tied),
 }
 
 

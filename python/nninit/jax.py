@@ -85,6 +85,27 @@ def _box(index, shape):
     return tuple(starts), tuple(sizes)
 
 
+def _from_boxes(shape, sharding, numpy_dtype, draw):
+    """A ``jax.Array`` of ``shape`` under ``sharding`` whose addressable shards are
+    ``draw(starts, sizes)``, each distinct box drawn once: a partially replicated sharding asks
+    for the same box on several devices."""
+    drawn = {}
+
+    def shard(index):
+        box = _box(index, shape)
+        if box not in drawn:
+            drawn[box] = draw(*box)
+        return drawn[box]
+
+    return _jax().make_array_from_callback(shape, sharding, shard, dtype=numpy_dtype)
+
+
+def _one_device():
+    """Where a leaf without a sharding goes: the first device."""
+    jax = _jax()
+    return jax.sharding.SingleDeviceSharding(jax.devices()[0])
+
+
 def array(
     shape: Sequence[int],
     spec: str,
@@ -105,7 +126,6 @@ def array(
     ``layout="jax"`` reads fans as JAX does (the last axis out, the one before in). Raises
     ``ValueError`` for an unknown spec or a shape the sharding does not divide, ``TypeError``
     for a non-float dtype or a call under a JAX trace."""
-    jax = _jax()
     _refuse_under_trace("array")
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a spec string, not {type(spec).__name__}")
@@ -118,28 +138,24 @@ def array(
         sharding.shard_shape(shape)
     except Exception as error:  # jax's IndivisibleError and shape mismatches
         raise ValueError(f"shape {list(shape)}: {sharding} cannot hold it ({error})") from None
-    drawn = {}
 
-    def shard(index):
-        starts, sizes = _box(index, shape)
-        if (starts, sizes) not in drawn:
-            out = np.empty(sizes, dtype=dtypes[0])
-            _fill_into(
-                _out_array(out, dtypes, out.size),
-                shape,
-                spec,
-                seed=seed,
-                stream=stream,
-                dtype=code,
-                layout=layout,
-                device="cpu",
-                offsets=starts,
-                local_shape=sizes,
-            )
-            drawn[(starts, sizes)] = out
-        return drawn[(starts, sizes)]
+    def draw(starts, sizes):
+        out = np.empty(sizes, dtype=dtypes[0])
+        _fill_into(
+            _out_array(out, dtypes, out.size),
+            shape,
+            spec,
+            seed=seed,
+            stream=stream,
+            dtype=code,
+            layout=layout,
+            device="cpu",
+            offsets=starts,
+            local_shape=sizes,
+        )
+        return out
 
-    return jax.make_array_from_callback(shape, sharding, shard, dtype=dtypes[0])
+    return _from_boxes(shape, sharding, dtypes[0], draw)
 
 
 def path_name(path: Sequence[Any]) -> str:
@@ -202,12 +218,11 @@ def materialize(abstract_tree: Any, rules: Rules, *, seed: int, shardings: Any =
         _dtype_name(leaf.dtype)
     specs = _specs(names, leaves, rules)
     given = [None] * len(leaves) if shardings is None else treedef.flatten_up_to(shardings)
-    default = jax.sharding.SingleDeviceSharding(jax.devices()[0])
     arrays = [
         array(
             leaf.shape,
             spec,
-            sharding=sharding or getattr(leaf, "sharding", None) or default,
+            sharding=sharding or getattr(leaf, "sharding", None) or _one_device(),
             seed=seed,
             dtype=leaf.dtype,
             name=name,

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _describe, _dtype, _fill_into, _out_array, _seed, stream_of_name
-from .jax import _dtype_name, _jax, _refuse_under_trace
+from .jax import _dtype_name, _from_boxes, _refuse_under_trace
 
 if TYPE_CHECKING:
     import jax
@@ -144,7 +144,6 @@ def params(
     of ``dtype``, each shard the same values as the tensor ``nninit init --config`` (with
     ``--recipe recipe``) writes, viewed as the table above says. ``sharding(name, shape)``
     gives each leaf's sharding."""
-    jax = _jax()
     _refuse_under_trace("maxtext.params")
     seed = _seed(seed)
     code, dtypes = _dtype(_dtype_name(dtype))
@@ -152,31 +151,22 @@ def params(
     described = {t["name"]: t for t in _describe("hf", text, recipe)}
     tree: dict[str, Any] = {}
     for name, (shape, keys, split, perm) in leaves(config, scan_layers=scan_layers).items():
-        drawn: dict[tuple[tuple[int, ...], tuple[int, ...]], np.ndarray] = {}
 
-        def shard(index, shape=shape, keys=keys, split=split, perm=perm, drawn=drawn):
-            starts = [part.indices(n)[0] for part, n in zip(index, shape)]
-            sizes = [part.indices(n)[1] - part.indices(n)[0] for part, n in zip(index, shape)]
-            box = (tuple(starts), tuple(sizes))
-            if box in drawn:  # a partially replicated sharding asks once per device
-                return drawn[box]
+        def draw(starts, sizes, keys=keys, split=split, perm=perm):
             if len(keys) == 1:
                 block = _layer_block(keys[0], described, (starts, sizes), split, perm, seed,
                                      code, dtypes[0])
-            else:
-                lo, count = starts.pop(SCAN_AXIS), sizes.pop(SCAN_AXIS)
-                block = np.stack(
-                    [
-                        _layer_block(keys[l], described, (starts, sizes), split, perm, seed,
-                                     code, dtypes[0])
-                        for l in range(lo, lo + count)
-                    ],
-                    axis=SCAN_AXIS,
-                )
-            drawn[box] = np.ascontiguousarray(block)
-            return drawn[box]
+                return np.ascontiguousarray(block)
+            starts, sizes = list(starts), list(sizes)
+            lo, count = starts.pop(SCAN_AXIS), sizes.pop(SCAN_AXIS)
+            layers = [
+                _layer_block(keys[l], described, (starts, sizes), split, perm, seed, code,
+                             dtypes[0])
+                for l in range(lo, lo + count)
+            ]
+            return np.ascontiguousarray(np.stack(layers, axis=SCAN_AXIS))
 
-        array = jax.make_array_from_callback(shape, sharding(name, shape), shard, dtype=dtypes[0])
+        array = _from_boxes(shape, sharding(name, shape), dtypes[0], draw)
         node = tree
         *path, last = name.split("/")
         for part in path:

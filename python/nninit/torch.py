@@ -620,34 +620,37 @@ def _init_framework(module, recipe, *, seed, device):
         else:
             key, placed = placed
         named.append((key, tensor, placed))
-    unknown = [k for k, _, p in named if framework.role(module, k, p[0], 1) is None]
+    # The roles, with the model's depth where it says it (a placeholder until that is checked,
+    # after the names: a model of another framework is named by its parameters first).
+    depth = framework.depth(module)
+    known = isinstance(depth, int) and depth > 0
+    roles = [framework.role(module, k, p[0], depth if known else 1) for k, _, p in named]
+    unknown = [k for (k, _, _), role in zip(named, roles) if role is None]
     if unknown:
         listed = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise ValueError(
             f"recipe {recipe!r}: {type(module).__name__} has parameters a {framework.name} model "
             f"does not: {listed}"
         )
-    depth = framework.depth(module)
-    if not isinstance(depth, int) or depth <= 0:
+    if not known:
         raise ValueError(
             f"recipe {recipe!r}: {type(module).__name__} has no {framework.name} config giving "
             "its number of layers; is it a model built by the framework?"
         )
     # One entry per name; a tied tensor's later names point at its first.
     entries, tensors, first = [], {}, {}
-    for key, tensor, placed in named:
+    for (key, tensor, placed), role in zip(named, roles):
         if id(tensor) in first:
             tied = entries[first[id(tensor)]]
             entries.append({**tied, "name": key, "tied_to": tied["name"]})
             continue
-        role = framework.role(module, key, placed[0], depth)
         first[id(tensor)] = len(entries)
         entries.append({"name": key, "shape": placed[0], "tied_to": None, **role})
         tensors[key] = (tensor, placed)
     resolved = _frameworks.resolve_recipe(recipe, framework, module, list(tensors))
     _frameworks.check_model_settings(framework, module)
-    roles = {"tied_embeddings": framework.tied(module), "tensors": entries}
-    described = {t["name"]: t for t in _describe("roles", json.dumps(roles), resolved)}
+    request = {"tied_embeddings": framework.tied(module), "tensors": entries}
+    described = {t["name"]: t for t in _describe("roles", json.dumps(request), resolved)}
     # Check everything first: nothing is half-filled.
     for key, (tensor, (_, local, _)) in tensors.items():
         if local.device.type == "meta":
