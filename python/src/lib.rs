@@ -264,8 +264,7 @@ fn stream_of_name(name: &str) -> u64 {
 /// role and whether it is an int64 zero buffer. `kind` is `json` (a model description), `preset`,
 /// `hf` (a config.json's text), or `roles`: a framework model's tensors as JSON
 /// `{"tied_embeddings", "tensors": [{name, shape, role, part, layer, depth, fan_in, tied_to}]}`,
-/// for a framework `recipe`. Each
-/// is drawn by `recipe` (`hf`: the model's own).
+/// for a framework `recipe`. Each is drawn by `recipe` (`hf`: the model's own).
 #[pyfunction]
 #[pyo3(signature = (kind, text, recipe = "hf"))]
 fn describe(py: Python<'_>, kind: &str, text: &str, recipe: &str) -> PyResult<String> {
