@@ -13,6 +13,7 @@ from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import Replicate, Shard, distribute_tensor
 
 import nninit.torch as nt
+from gathered import finish
 
 CONFIG = dict(
     vocab_size=37,
@@ -61,8 +62,7 @@ def main():
                     print(f"{name} {case}: differs")
     if rank == 0:
         print(f"experts mesh {sys.argv[1]}: {len(cases)} placements, {failures} differ")
-    dist.destroy_process_group()
-    sys.exit(1 if failures else 0)
+    finish(1 if failures else 0)
 
 
 if __name__ == "__main__":

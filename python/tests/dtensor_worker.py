@@ -12,6 +12,7 @@ from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import Replicate, Shard, distribute_tensor
 
 import nninit.torch as nt
+from gathered import finish
 
 
 def placements(text, dims):
@@ -101,11 +102,7 @@ def main():
     if rank == 0:
         print(f"mesh {sys.argv[1]}: {len(cases)} placements, {failures} differ")
     partial_refused(mesh)
-    # Every rank done with its collectives before any tears gloo down (a rank that exits while
-    # another still talks to it can abort in gloo's threads).
-    dist.barrier()
-    dist.destroy_process_group()
-    sys.exit(1 if failures else 0)
+    finish(1 if failures else 0)
 
 
 if __name__ == "__main__":
